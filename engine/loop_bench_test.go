@@ -1,0 +1,90 @@
+package engine
+
+import (
+	"context"
+	"io"
+	"syscall"
+	"testing"
+	"time"
+)
+
+type loopNopSink struct{}
+
+func (loopNopSink) WriteVideo(*VideoFrame) {}
+func (loopNopSink) WriteAudio(*AudioChunk) {}
+
+// BenchmarkLoopMediaSecond is the loop's own cost for one second of media
+// (30 frames + 50 chunks at 29.97 fps) on the fake clock, with in-memory
+// frames and sound and a sink that does nothing.
+func BenchmarkLoopMediaSecond(b *testing.B) {
+	l := NewLoop(LoopConfig{Rate: Rate2997, Width: 1280, Height: 720, Clock: NewFakeClock()})
+	l.Add(loopSeg(1, Rate2997, 300, 10*AudioRate, 1280, 720))
+	l.SetLoop(true)
+	l.Play()
+	l.AddSink(loopNopSink{})
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 1; b.Loop(); i++ {
+		if err := l.RunFor(ctx, time.Duration(i)*time.Second); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e9, "s/media-s")
+}
+
+// BenchmarkLoopWallClock paces one media second per op in real time on
+// the wall clock and reports the process CPU it took and the worst
+// wake-up lateness. Run it with a small -benchtime (each op is 1 s).
+func BenchmarkLoopWallClock(b *testing.B) {
+	l := NewLoop(LoopConfig{Rate: Rate2997, Width: 1280, Height: 720, Clock: NewWallClock()})
+	l.Add(loopSeg(1, Rate2997, 300, 10*AudioRate, 1280, 720))
+	l.SetLoop(true)
+	l.Play()
+	l.AddSink(loopNopSink{})
+	ctx := context.Background()
+	cpu0 := loopCPUTime(b)
+	for i := 1; b.Loop(); i++ {
+		if err := l.RunFor(ctx, time.Duration(i)*time.Second); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64((loopCPUTime(b)-cpu0).Microseconds())/1e3/float64(b.N), "cpu-ms/media-s")
+	b.ReportMetric(float64(l.Stats().MaxLateness.Microseconds()), "max-late-µs")
+}
+
+func loopCPUTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkTimelineCSV writes one minute of the pattern at 29.97 fps
+// (5397 rows) per op.
+func BenchmarkTimelineCSV(b *testing.B) {
+	pat := NewPattern(1280, 720, Rate2997, time.Minute)
+	opt := TimelineOptions{Rate: Rate2997, Duration: time.Minute}
+	rows := Rate2997.FramesIn(int64(time.Minute)) + 3000
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := WriteTimelineCSV(context.Background(), io.Discard, []*Segment{pat}, opt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkPatternFrame renders one 720p pattern frame (cache missed).
+func BenchmarkPatternFrame(b *testing.B) {
+	pat := NewPattern(1280, 720, Rate2997, time.Hour)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := pat.Frames.Frame(i); err != nil {
+			b.Fatal(err)
+		}
+		i = (i + patCacheFrames + 1) % pat.Frames.Len()
+	}
+}

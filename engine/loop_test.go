@@ -1,0 +1,761 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"math/big"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// loopFrames is an in-memory FrameSource: n frames sharing one image.
+type loopFrames struct {
+	n          int
+	img        *image.YCbCr
+	mu         sync.Mutex
+	prefetched []int // Prefetch calls, in order
+}
+
+func (m *loopFrames) Len() int { return m.n }
+func (m *loopFrames) Frame(i int) (*image.YCbCr, error) {
+	if i < 0 || i >= m.n {
+		return nil, fmt.Errorf("frame %d of %d", i, m.n)
+	}
+	return m.img, nil
+}
+func (m *loopFrames) Prefetch(i int) {
+	m.mu.Lock()
+	m.prefetched = append(m.prefetched, i)
+	m.mu.Unlock()
+}
+
+func (m *loopFrames) prefetches() []int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]int(nil), m.prefetched...)
+}
+func (m *loopFrames) Bytes() int64 { return 0 }
+func (m *loopFrames) Release()     {}
+
+// loopAudio is stereo sound whose left sample at s is s%30000+1 and whose
+// right sample is the segment's id, so every output sample tells which
+// segment and index it came from. It is precomputed so Fill is a copy.
+type loopAudio struct {
+	pcm []int16
+}
+
+func newLoopAudio(n int64, id int16) *loopAudio {
+	a := &loopAudio{pcm: make([]int16, 2*n)}
+	for s := range n {
+		a.pcm[2*s], a.pcm[2*s+1] = loopSample(id, s, n)
+	}
+	return a
+}
+
+func (a *loopAudio) Len() int64    { return int64(len(a.pcm) / 2) }
+func (a *loopAudio) Channels() int { return 2 }
+func (a *loopAudio) Bytes() int64  { return int64(2 * len(a.pcm)) }
+func (a *loopAudio) Fill(dst []int16, off int64) {
+	lo, hi := max(off, 0), min(off+int64(len(dst)/2), a.Len())
+	if lo >= hi {
+		clear(dst)
+		return
+	}
+	clear(dst[:2*(lo-off)])
+	copy(dst[2*(lo-off):], a.pcm[2*lo:2*hi])
+	clear(dst[2*(hi-off):])
+}
+
+func loopSample(id int16, s, n int64) (l, r int16) {
+	if s < 0 || s >= n {
+		return 0, 0
+	}
+	return int16(s%30000 + 1), id
+}
+
+// loopSeg makes a segment with frames at rate and sound of the given
+// length in 48 kHz samples (0: none).
+func loopSeg(id int16, rate Rate, frames int, samples int64, w, h int) *Segment {
+	s := &Segment{Name: fmt.Sprintf("seg%d", id), Rate: rate, Width: w, Height: h,
+		Frames: &loopFrames{n: frames, img: image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)}}
+	if samples > 0 {
+		s.Audio = newLoopAudio(samples, id)
+	}
+	return s
+}
+
+type videoRec struct {
+	seq, mediaNS int64
+	rtp          uint32
+	deadline     time.Duration
+	seg, idx     int
+	img          *image.YCbCr
+}
+
+type audioRec struct {
+	seq, mediaNS int64
+	rtp          uint32
+	deadline     time.Duration
+	seg          int
+	idx          int64
+	samples      []int16
+}
+
+// loopRecSink keeps everything (short runs only).
+type loopRecSink struct {
+	mu    sync.Mutex
+	video []videoRec
+	audio []audioRec
+	order []byte // 'v' or 'a' in arrival order
+}
+
+func (r *loopRecSink) WriteVideo(f *VideoFrame) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.video = append(r.video, videoRec{f.Seq, f.MediaNS, f.RTP, f.Deadline, f.Segment, f.SourceIndex, f.Image})
+	r.order = append(r.order, 'v')
+}
+
+func (r *loopRecSink) WriteAudio(c *AudioChunk) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.audio = append(r.audio, audioRec{c.Seq, c.MediaNS, c.RTP, c.Deadline, c.Segment, c.SourceIndex,
+		append([]int16(nil), c.Samples...)})
+	r.order = append(r.order, 'a')
+}
+
+// pcm is the recorded sound as one stereo stream.
+func (r *loopRecSink) pcm() []int16 {
+	var out []int16
+	for _, a := range r.audio {
+		out = append(out, a.samples...)
+	}
+	return out
+}
+
+func newLoopRec(rate Rate, w, h int) (*Loop, *FakeClock, *loopRecSink) {
+	clk := NewFakeClock()
+	l := NewLoop(LoopConfig{Rate: rate, Width: w, Height: h, Clock: clk})
+	rec := &loopRecSink{}
+	l.AddSink(rec)
+	return l, clk, rec
+}
+
+func loopRunFor(t testing.TB, l *Loop, d time.Duration) {
+	t.Helper()
+	if err := l.RunFor(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// exactSink checks every item of a long run as it arrives, storing nothing.
+type exactSink struct {
+	rate      Rate
+	slots     []int64 // slot length of each (looped) segment, ns
+	nextK     int64
+	nextN     int64
+	lastMedia int64
+	lastKind  byte
+	lastV     videoRec
+	lastA     audioRec
+	segs      []*Segment
+	segStart  int64 // output time the current segment's slot began
+	err       error
+}
+
+func (s *exactSink) fail(format string, a ...any) {
+	if s.err == nil {
+		s.err = fmt.Errorf(format, a...)
+	}
+}
+
+// bigFrameNS is floor(k·1e9·den/num) in arbitrary precision.
+func bigFrameNS(r Rate, k int64) (ns int64, rtp uint32) {
+	x := new(big.Int).Mul(big.NewInt(k), big.NewInt(r.Den))
+	q := new(big.Int).Quo(new(big.Int).Mul(x, big.NewInt(1e9)), big.NewInt(r.Num))
+	p := new(big.Int).Quo(new(big.Int).Mul(x, big.NewInt(90000)), big.NewInt(r.Num))
+	return q.Int64(), uint32(p.Uint64())
+}
+
+func (s *exactSink) order(kind byte, media int64) {
+	if media < s.lastMedia || media == s.lastMedia && kind == 'v' && s.lastKind == 'a' {
+		s.fail("%c at %d after %c at %d", kind, media, s.lastKind, s.lastMedia)
+	}
+	s.lastMedia, s.lastKind = media, kind
+}
+
+func (s *exactSink) WriteVideo(f *VideoFrame) {
+	k := f.Seq
+	if k != s.nextK {
+		s.fail("video seq %d, want %d (gap)", k, s.nextK)
+	}
+	s.nextK = k + 1
+	s.order('v', f.MediaNS)
+	// Steps between frames are the floor or ceiling of the exact step, and
+	// every 1009th frame (and frame 0) matches arbitrary precision.
+	stepLo, stepHi := 1e9*s.rate.Den/s.rate.Num, (1e9*s.rate.Den+s.rate.Num-1)/s.rate.Num
+	rtpLo, rtpHi := 90000*s.rate.Den/s.rate.Num, (90000*s.rate.Den+s.rate.Num-1)/s.rate.Num
+	if k > 0 {
+		if d := f.MediaNS - s.lastV.mediaNS; d < stepLo || d > stepHi {
+			s.fail("video %d: media step %d not in [%d,%d]", k, d, stepLo, stepHi)
+		}
+		if d := int64(f.RTP - s.lastV.rtp); d < rtpLo || d > rtpHi {
+			s.fail("video %d: rtp step %d not in [%d,%d]", k, d, rtpLo, rtpHi)
+		}
+	}
+	if k%1009 == 0 {
+		if ns, rtp := bigFrameNS(s.rate, k); ns != f.MediaNS || rtp != f.RTP {
+			s.fail("video %d: media %d rtp %d, want %d %d", k, f.MediaNS, f.RTP, ns, rtp)
+		}
+	}
+	// Each frame shows the latest source frame i at or before its time t
+	// in the segment: floor(i·1e9·den/num) ≤ t ⇔ i·1e9·den < (t+1)·num,
+	// clamped to the last frame.
+	if k > 0 && f.Segment != s.lastV.seg {
+		if f.Segment != (s.lastV.seg+1)%len(s.segs) {
+			s.fail("video %d: segment %d after %d", k, f.Segment, s.lastV.seg)
+		}
+		s.segStart += slotNS(s.segs[s.lastV.seg])
+	}
+	if f.Segment < 0 || f.Segment >= len(s.segs) {
+		s.fail("video %d: segment %d while playing", k, f.Segment)
+	} else {
+		src := s.segs[f.Segment]
+		want := ((f.MediaNS-s.segStart+1)*src.Rate.Num - 1) / (1e9 * src.Rate.Den)
+		want = min(want, int64(src.Frames.Len()-1))
+		if int64(f.SourceIndex) != want {
+			s.fail("video %d: source %d/%d, want %d", k, f.Segment, f.SourceIndex, want)
+		}
+	}
+	s.lastV = videoRec{seq: k, mediaNS: f.MediaNS, rtp: f.RTP, seg: f.Segment, idx: f.SourceIndex}
+}
+
+func (s *exactSink) WriteAudio(c *AudioChunk) {
+	n := c.Seq
+	if n != s.nextN {
+		s.fail("audio seq %d, want %d (gap)", n, s.nextN)
+	}
+	s.nextN = n + 1
+	s.order('a', c.MediaNS)
+	if c.MediaNS != n*20_000_000 || c.RTP != uint32(n*960%(1<<32)) {
+		s.fail("audio %d: media %d rtp %d", n, c.MediaNS, c.RTP)
+	}
+	// Back to back: 960 samples on within a segment, 0 at the next one.
+	switch {
+	case c.Segment < 0:
+		s.fail("audio %d: silence while playing", n)
+	case n > 0 && c.Segment == s.lastA.seg:
+		if c.SourceIndex != s.lastA.idx+960 {
+			s.fail("audio %d: index %d after %d", n, c.SourceIndex, s.lastA.idx)
+		}
+	case n > 0 && (c.Segment != (s.lastA.seg+1)%len(s.segs) || c.SourceIndex != 0):
+		s.fail("audio %d: segment %d/%d after %d/%d", n, c.Segment, c.SourceIndex, s.lastA.seg, s.lastA.idx)
+	}
+	s.lastA = audioRec{seq: n, seg: c.Segment, idx: c.SourceIndex}
+}
+
+// raceEnabled reports whether the test binary has the race detector.
+func raceEnabled() bool {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "-race" {
+			return s.Value == "true"
+		}
+	}
+	return false
+}
+
+// resampledLen is how many 48 kHz samples d seconds of sound at rate hz
+// become (what a loader produces), for odd segment lengths.
+func resampledLen(frames, hz int64) int64 { return (frames*AudioRate + hz - 1) / hz }
+
+// TestLoopExact24h plays a looped two-segment playlist for 24 h of media on
+// the fake clock at each output rate and checks every item.
+func TestLoopExact24h(t *testing.T) {
+	// 24 h takes about 5 s of CPU; -short and the race detector (which
+	// checks the locking, not the arithmetic) run less.
+	day := 24 * time.Hour
+	if testing.Short() {
+		day = time.Hour
+	}
+	if raceEnabled() {
+		day = 10 * time.Minute
+	}
+	cases := []struct {
+		out   Rate
+		hz    int64
+		other Rate // the second segment's frame rate
+	}{
+		{Rate2997, 44100, Rate25},
+		{Rate25, 16000, Rate2997},
+		{Rate23976, 24000, Rate60},
+		{Rate60, 48000, Rate23976},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%v_%dHz", c.out, c.hz), func(t *testing.T) {
+			t.Parallel()
+			// 7.3 s and 4.1 s of sound at c.hz; frames a little shorter.
+			a := loopSeg(1, c.out, int(c.out.FramesIn(7e9)), resampledLen(c.hz*73/10, c.hz), 32, 18)
+			b := loopSeg(2, c.other, int(c.other.FramesIn(4e9)), resampledLen(c.hz*41/10, c.hz), 32, 18)
+			l := NewLoop(LoopConfig{Rate: c.out, Width: 32, Height: 18, Clock: NewFakeClock()})
+			l.Add(a)
+			l.Add(b)
+			l.SetLoop(true)
+			l.Play()
+			s := &exactSink{rate: c.out, segs: []*Segment{a, b}}
+			l.AddSink(s)
+			loopRunFor(t, l, day)
+			if s.err != nil {
+				t.Fatal(s.err)
+			}
+			// Independent counts: frames with k·den/num < day, chunks of 20 ms.
+			secs := int64(day / time.Second)
+			wantK := (secs*c.out.Num + c.out.Den - 1) / c.out.Den
+			if s.nextK != wantK || s.nextN != secs*50 {
+				t.Fatalf("%d frames, %d chunks; want %d, %d", s.nextK, s.nextN, wantK, secs*50)
+			}
+			if st := l.Stats(); st.VideoFrames != wantK || st.AudioChunks != secs*50 || st.SkippedVideo != 0 || st.LateAudio != 0 {
+				t.Fatalf("stats %+v", st)
+			}
+		})
+	}
+}
+
+func TestLoopIdleWhenEmpty(t *testing.T) {
+	l, _, rec := newLoopRec(Rate25, 64, 36)
+	l.Play() // nothing to play: stays stopped
+	loopRunFor(t, l, time.Second)
+	if len(rec.video) != 25 || len(rec.audio) != 50 {
+		t.Fatalf("%d frames, %d chunks; want 25, 50", len(rec.video), len(rec.audio))
+	}
+	idle := IdleFrame(64, 36)
+	for i, v := range rec.video {
+		if v.seq != int64(i) || v.mediaNS != int64(i)*40_000_000 || v.rtp != uint32(i*3600) ||
+			v.seg != -1 || v.idx != -1 || v.img == nil || !bytes.Equal(v.img.Y, idle.Y) {
+			t.Fatalf("frame %d: %+v", i, v)
+		}
+	}
+	for i, a := range rec.audio {
+		if a.seq != int64(i) || a.seg != -1 || a.idx != -1 || len(a.samples) != 2*ChunkSamples || !isSilence(a.samples) {
+			t.Fatalf("chunk %d: seq %d seg %d idx %d", i, a.seq, a.seg, a.idx)
+		}
+	}
+	if p := l.Position(); p.Segment != -1 || p.Playing || p.MediaNS != 49*ChunkNS {
+		t.Fatalf("position %+v", p)
+	}
+}
+
+func isSilence(pcm []int16) bool {
+	for _, v := range pcm {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Pausing holds the frame and silences the sound with timestamps running
+// on; resuming continues the sound sample-exactly where it stopped.
+func TestLoopPauseResume(t *testing.T) {
+	l, _, rec := newLoopRec(Rate30, 32, 18)
+	l.Add(loopSeg(1, Rate30, 300, 10*AudioRate, 32, 18))
+	l.Play()
+	loopRunFor(t, l, time.Second)
+	l.Pause()
+	if p := l.Position(); p.Playing || p.Segment != 0 || p.Offset != time.Second {
+		t.Fatalf("paused position %+v", p)
+	}
+	loopRunFor(t, l, 2*time.Second)
+	l.Play()
+	loopRunFor(t, l, 3*time.Second)
+	if len(rec.video) != 90 || len(rec.audio) != 150 {
+		t.Fatalf("%d frames, %d chunks", len(rec.video), len(rec.audio))
+	}
+	for k, v := range rec.video {
+		want := k // playing
+		if k >= 30 && k < 60 {
+			want = 30 // held at the pause point
+		} else if k >= 60 {
+			want = k - 30
+		}
+		if v.seq != int64(k) || v.seg != 0 || v.idx != want {
+			t.Fatalf("frame %d: seq %d shows %d/%d, want 0/%d", k, v.seq, v.seg, v.idx, want)
+		}
+	}
+	for n, a := range rec.audio {
+		switch {
+		case n >= 50 && n < 100:
+			if a.seg != -1 || a.idx != -1 || !isSilence(a.samples) {
+				t.Fatalf("chunk %d while paused: %d/%d", n, a.seg, a.idx)
+			}
+		default:
+			want := int64(n) * 960
+			if n >= 100 {
+				want -= 50 * 960
+			}
+			if a.seg != 0 || a.idx != want {
+				t.Fatalf("chunk %d: %d/%d, want 0/%d", n, a.seg, a.idx, want)
+			}
+			checkSamples(t, n, a.samples, 1, want, 10*AudioRate)
+		}
+	}
+}
+
+// checkSamples checks a chunk holds loopAudio id's samples from index from.
+func checkSamples(t *testing.T, n int, pcm []int16, id int16, from, length int64) {
+	t.Helper()
+	for i := range int64(len(pcm) / 2) {
+		l, r := loopSample(id, from+i, length)
+		if pcm[2*i] != l || pcm[2*i+1] != r {
+			t.Fatalf("chunk %d sample %d = %d,%d; want %d,%d (segment %d index %d)",
+				n, i, pcm[2*i], pcm[2*i+1], l, r, id, from+i)
+		}
+	}
+}
+
+// stallClock is a fake clock that stalls once: the first sleep to a time
+// at or after at returns stall later.
+type stallClock struct {
+	*FakeClock
+	at, stall time.Duration
+	done      bool
+}
+
+func (c *stallClock) SleepUntil(ctx context.Context, t time.Duration) error {
+	err := c.FakeClock.SleepUntil(ctx, t)
+	if !c.done && t >= c.at {
+		c.done = true
+		c.Advance(c.stall)
+	}
+	return err
+}
+
+// When the loop wakes late, frames whose successor is already due are
+// skipped; no audio chunk is dropped, and the late ones are counted.
+func TestLoopLateDeadlinesSkipVideoNotAudio(t *testing.T) {
+	// Waking at 1.48 s puts frame 37 and chunk 74 exactly on time: the
+	// boundaries of "skipped" and "late".
+	clk := &stallClock{FakeClock: NewFakeClock(), at: time.Second, stall: 480 * time.Millisecond}
+	l := NewLoop(LoopConfig{Rate: Rate25, Width: 32, Height: 18, Clock: clk})
+	rec := &loopRecSink{}
+	l.AddSink(rec)
+	l.Add(loopSeg(1, Rate25, 100, 4*AudioRate, 32, 18))
+	l.Play()
+	loopRunFor(t, l, 2*time.Second)
+	// The loop sleeps to 1 s for frame 25 and wakes at 1.48 s: frames whose
+	// successor was due by then (k+1 ≤ 37, at 40 ms each) are skipped.
+	wake := int64(1480 * time.Millisecond)
+	var wantSkipped, wantLate int64
+	shown := map[int64]bool{}
+	for k := int64(0); k < 50; k++ {
+		if k >= 25 && (k+1)*40_000_000 <= wake {
+			wantSkipped++
+		} else {
+			shown[k] = true
+		}
+	}
+	for n := int64(50); n*ChunkNS < wake; n++ {
+		wantLate++
+	}
+	st := l.Stats()
+	if st.SkippedVideo != wantSkipped || st.LateAudio != wantLate || st.VideoFrames != 50-wantSkipped ||
+		st.AudioChunks != 100 || st.MaxLateness != 480*time.Millisecond {
+		t.Fatalf("stats %+v; want %d skipped, %d late", st, wantSkipped, wantLate)
+	}
+	if len(rec.video) != len(shown) || len(rec.audio) != 100 {
+		t.Fatalf("%d frames, %d chunks given to the sink", len(rec.video), len(rec.audio))
+	}
+	for _, v := range rec.video {
+		if !shown[v.seq] || v.idx != int(v.seq) {
+			t.Fatalf("frame %d (source %d) should have been skipped", v.seq, v.idx)
+		}
+	}
+	for n, a := range rec.audio {
+		if a.seq != int64(n) || a.idx != int64(n)*960 {
+			t.Fatalf("chunk %d: seq %d index %d", n, a.seq, a.idx)
+		}
+	}
+	if rec.video[25].seq != 37 {
+		t.Fatalf("first frame after the stall is %d, want 37", rec.video[25].seq)
+	}
+}
+
+// Items reach sinks Lead before their deadline, at T0 + media time.
+func TestLoopLeadAndDeadlines(t *testing.T) {
+	clk := NewFakeClock()
+	clk.Advance(7 * time.Second) // T0 is the clock time at Run start
+	l := NewLoop(LoopConfig{Rate: Rate2997, Width: 32, Height: 18, Clock: clk, Lead: 60 * time.Millisecond})
+	at := &timeSink{clk: clk}
+	l.AddSink(at)
+	loopRunFor(t, l, time.Second)
+	for _, v := range at.items {
+		if v.deadline != 7*time.Second+time.Duration(v.media) || v.handed != v.deadline-60*time.Millisecond && v.handed != 7*time.Second {
+			t.Fatalf("item at %d: deadline %v handed at %v", v.media, v.deadline, v.handed)
+		}
+	}
+	if len(at.items) != 30+50 {
+		t.Fatalf("%d items", len(at.items))
+	}
+	// Handing items over early at the start is not lateness.
+	if st := l.Stats(); st.MaxLateness != 0 || st.LateAudio != 0 || st.SkippedVideo != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+type timeSink struct {
+	clk   Clock
+	items []struct {
+		media            int64
+		deadline, handed time.Duration
+	}
+}
+
+func (s *timeSink) add(media int64, d time.Duration) {
+	s.items = append(s.items, struct {
+		media            int64
+		deadline, handed time.Duration
+	}{media, d, s.clk.Now()})
+}
+func (s *timeSink) WriteVideo(f *VideoFrame) { s.add(f.MediaNS, f.Deadline) }
+func (s *timeSink) WriteAudio(c *AudioChunk) { s.add(c.MediaNS, c.Deadline) }
+
+// AudioOffset moves the pattern's beep against its flash by exactly the
+// offset, in output samples.
+func TestLoopAudioOffset(t *testing.T) {
+	for _, off := range []time.Duration{0, 30 * time.Millisecond, -20 * time.Millisecond, 7 * time.Millisecond} {
+		clk := NewFakeClock()
+		l := NewLoop(LoopConfig{Rate: Rate2997, Width: 64, Height: 36, Clock: clk, AudioOffset: off})
+		rec := &loopRecSink{}
+		l.AddSink(rec)
+		l.Add(NewPattern(64, 36, Rate2997, 3*time.Second))
+		l.Play()
+		loopRunFor(t, l, 3*time.Second)
+		var flashes []int64
+		for _, v := range rec.video {
+			if IsFlash(v.img) {
+				flashes = append(flashes, v.mediaNS)
+			}
+			if k, ok := ReadPatternIndex(v.img); !ok || k != v.seq {
+				t.Fatalf("offset %v: output frame %d shows pattern frame %d, %v", off, v.seq, k, ok)
+			}
+		}
+		pcm := rec.pcm()
+		var onsets []int64
+		for s := int64(0); s < int64(len(pcm)/2); s++ {
+			if pcm[2*s] != 0 && quietBefore(pcm, s, 48) {
+				onsets = append(onsets, s)
+			}
+		}
+		// The first beep is cut when the sound moves earlier.
+		if off < 0 {
+			flashes = flashes[1:]
+			onsets = onsets[1:]
+		}
+		if len(flashes) != len(onsets) || len(flashes) < 2 {
+			t.Fatalf("offset %v: flashes %v, beeps %v", off, flashes, onsets)
+		}
+		for i := range flashes {
+			shift := onsets[i] - flashes[i]*48/1e6
+			if shift != int64(off)*48/1e6 {
+				t.Errorf("offset %v: beep %d starts %d samples after its flash, want %d", off, i, shift, int64(off)*48/1e6)
+			}
+		}
+	}
+}
+
+// A segment of the wrong size shows the idle frame and is counted.
+func TestLoopWrongSizeShowsIdle(t *testing.T) {
+	l, _, rec := newLoopRec(Rate30, 64, 36)
+	l.Add(loopSeg(1, Rate30, 30, AudioRate, 32, 18))
+	l.Play()
+	loopRunFor(t, l, 500*time.Millisecond)
+	if st := l.Stats(); st.WrongSize != 15 || st.VideoFrames != 15 {
+		t.Fatalf("stats %+v", st)
+	}
+	for _, v := range rec.video {
+		if v.seg != -1 || v.img.Rect.Dx() != 64 {
+			t.Fatalf("frame %d: segment %d, %v", v.seq, v.seg, v.img.Rect)
+		}
+	}
+	if rec.audio[3].seg != 0 { // the sound still plays
+		t.Fatalf("chunk 3 segment %d", rec.audio[3].seg)
+	}
+}
+
+func TestLoopSinkRemove(t *testing.T) {
+	l, _, rec := newLoopRec(Rate30, 32, 18)
+	l.Add(loopSeg(1, Rate30, 30, 0, 32, 18))
+	other := &loopRecSink{}
+	remove := l.AddSink(other)
+	l.Play()
+	loopRunFor(t, l, 500*time.Millisecond)
+	remove()
+	remove() // twice is harmless
+	loopRunFor(t, l, time.Second)
+	if len(other.video) != 15 || len(rec.video) != 30 {
+		t.Fatalf("removed sink got %d frames, kept sink %d", len(other.video), len(rec.video))
+	}
+}
+
+// The loop asks the playing segment's store for the frame after the one
+// shown, and the next segment's for its first frame a second ahead.
+func TestLoopPrefetchesAhead(t *testing.T) {
+	l, _, rec := newLoopRec(Rate25, 32, 18)
+	a := loopSeg(1, Rate25, 50, 0, 32, 18) // 2 s
+	b := loopSeg(2, Rate25, 50, 0, 32, 18)
+	l.Add(a)
+	l.Add(b)
+	l.Play()
+	loopRunFor(t, l, 500*time.Millisecond)
+	if got := b.Frames.(*loopFrames).prefetches(); len(got) != 0 {
+		t.Fatalf("segment b prefetched %v 1.5 s before it plays", got)
+	}
+	loopRunFor(t, l, 1500*time.Millisecond)
+	if got := b.Frames.(*loopFrames).prefetches(); len(got) != 1 || got[0] != 0 {
+		t.Fatalf("segment b prefetched %v in a's last second, want [0]", got)
+	}
+	for _, v := range rec.video {
+		if v.seg != 0 {
+			t.Fatalf("frame %d already shows segment %d", v.seq, v.seg)
+		}
+	}
+	got := a.Frames.(*loopFrames).prefetches()
+	if len(got) != 38 || got[0] != 1 || got[37] != 38 { // frames 0…37 shown
+		t.Fatalf("segment a prefetched %v, want 1…38 once each", got)
+	}
+}
+
+func TestLoopConfigErrors(t *testing.T) {
+	for _, cfg := range []LoopConfig{
+		{Rate: Rate{30, 0}, Clock: NewFakeClock()},
+		{Rate: Rate30, Width: -1, Height: 10, Clock: NewFakeClock()},
+		{Rate: Rate30, Lead: -time.Second, Clock: NewFakeClock()},
+	} {
+		if err := NewLoop(cfg).RunFor(context.Background(), time.Second); err == nil {
+			t.Errorf("config %+v accepted", cfg)
+		}
+	}
+	// One Run at a time.
+	busy := NewLoop(LoopConfig{Clock: NewFakeClock()})
+	bctx, bcancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- busy.Run(bctx) }()
+	for busy.Position().MediaNS == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := busy.RunFor(context.Background(), time.Second); err == nil || !strings.Contains(err.Error(), "already running") {
+		t.Errorf("second Run: %v", err)
+	}
+	bcancel()
+	<-done
+	// Run stops with ctx's error.
+	l := NewLoop(LoopConfig{Clock: NewFakeClock()})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := l.Run(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run with a cancelled ctx: %v", err)
+	}
+}
+
+// Commands from other goroutines while Run goes: race-free, and the
+// timeline stays gapless whatever they do.
+func TestLoopConcurrentCommands(t *testing.T) {
+	clk := NewFakeClock()
+	l := NewLoop(LoopConfig{Rate: Rate2997, Width: 32, Height: 18, Clock: clk})
+	s := &orderSink{}
+	l.AddSink(s)
+	for i := range 3 {
+		l.Add(loopSeg(int16(i+1), Rate25, 50, 2*AudioRate, 32, 18))
+	}
+	l.SetLoop(true)
+	l.Play()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	for i := range 2000 {
+		switch i % 9 {
+		case 0:
+			l.Pause()
+		case 1:
+			l.Play()
+		case 2:
+			_ = l.Seek(i%3, time.Duration(i)*time.Millisecond%time.Second)
+		case 3:
+			l.Next()
+		case 4:
+			l.Prev()
+		case 5:
+			l.Move(i%3, (i+1)%3)
+		case 6:
+			_ = l.SkipTo(i % 3)
+		case 7:
+			l.Add(loopSeg(9, Rate30, 10, 0, 32, 18))
+			l.Remove(3)
+		case 8:
+			_ = l.Position()
+			_ = l.Stats()
+			_ = l.Segments()
+		}
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		t.Fatal(s.err)
+	}
+}
+
+// orderSink checks seq numbers are gapless and media time ordered.
+type orderSink struct {
+	mu         sync.Mutex
+	k, n, last int64
+	err        error
+}
+
+func (s *orderSink) check(kind string, seq *int64, got, media int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil && (got != *seq || media < s.last) {
+		s.err = fmt.Errorf("%s seq %d at %d after seq %d, media %d", kind, got, media, *seq, s.last)
+	}
+	*seq, s.last = got+1, media
+}
+func (s *orderSink) WriteVideo(f *VideoFrame) { s.check("video", &s.k, f.Seq, f.MediaNS) }
+func (s *orderSink) WriteAudio(c *AudioChunk) { s.check("audio", &s.n, c.Seq, c.MediaNS) }
+
+// On the wall clock nothing is handed over before its due time (lateness
+// is allowed: the machine may be busy; earliness never).
+func TestLoopWallClockNeverEarly(t *testing.T) {
+	clk := NewWallClock()
+	const lead = 30 * time.Millisecond
+	l := NewLoop(LoopConfig{Rate: Rate2997, Width: 32, Height: 18, Clock: clk, Lead: lead})
+	l.Add(loopSeg(1, Rate2997, 30, AudioRate, 32, 18))
+	l.Play()
+	at := &timeSink{clk: clk}
+	l.AddSink(at)
+	start := clk.Now()
+	loopRunFor(t, l, 300*time.Millisecond)
+	if len(at.items) == 0 {
+		t.Fatal("nothing emitted")
+	}
+	for _, it := range at.items {
+		if due := max(it.deadline-lead, start); it.handed < due {
+			t.Fatalf("item at %d handed at %v, before its due time %v", it.media, it.handed, due)
+		}
+		if it.deadline < start+time.Duration(it.media) {
+			t.Fatalf("item at %d: deadline %v before T0 + media time", it.media, it.deadline)
+		}
+	}
+}
