@@ -1,0 +1,391 @@
+// Command segcast loads audio/video segments into memory, previews them
+// with sound, and streams them to browsers over WebRTC with exact A/V sync.
+//
+// With no subcommand it opens the window (on the built-in sync pattern when
+// nothing is given). main only parses flags and wires packages together.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"segcast/assets"
+	"segcast/engine"
+	"segcast/rtc"
+	"segcast/ui"
+)
+
+const usage = `usage:
+  segcast [INPUT...]                 open the window (sync pattern when no input)
+  segcast probe [--json] INPUT...    describe segments
+  segcast timeline [--pattern] [--fps R] [--duration D] [--loop] [INPUT...]
+                                     the timeline as CSV, on a simulated clock
+  segcast stream [INPUT...] [--pattern] [--loop] [--duration D] [--fps R]
+                 [--bitrate BPS] [--ice-server URL[,user,cred]] [--offer] [--stats FILE]
+                                     stream to one browser; SDP on stdin/stdout
+  segcast serve [INPUT...] [--pattern] [--loop] [--listen ADDR:PORT] [--duration D]
+                                     share on the LAN: viewer URL, WHEP URL, QR code
+  segcast viewer --out FILE          write the browser viewer page
+
+INPUT is a segment folder (images + WAV), a .y4m, a .wav, or an MP4/MOV/MKV/WebM.
+`
+
+// exitUsage is the status for bad arguments and bad files.
+const exitUsage = 2
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "segcast:", err)
+		var ue usageError
+		if errors.As(err, &ue) || errors.As(err, new(*engine.BudgetError)) {
+			os.Exit(exitUsage)
+		}
+		os.Exit(1)
+	}
+}
+
+// usageError marks bad arguments or bad input files: exit status 2.
+type usageError struct{ error }
+
+func badInput(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "probe":
+		return probe(ctx, args[1:], stdout)
+	case "timeline":
+		return timeline(ctx, args[1:], stdout)
+	case "stream":
+		return stream(ctx, args[1:], stdin, stdout)
+	case "serve":
+		return serve(ctx, args[1:], stdout)
+	case "viewer":
+		return viewer(args[1:])
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return window(args)
+}
+
+// mediaFlags are the flags shared by the subcommands that play media.
+type mediaFlags struct {
+	pattern  bool
+	loop     bool
+	fps      string
+	size     string
+	duration time.Duration
+	budget   int64
+}
+
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // one clear line on stderr, from main
+	return fs
+}
+
+func (m *mediaFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&m.pattern, "pattern", false, "use the built-in sync test pattern")
+	fs.BoolVar(&m.loop, "loop", false, "loop the playlist")
+	fs.StringVar(&m.fps, "fps", "30", "output frame rate (N or N/D), and the rate of inputs that don't say")
+	fs.StringVar(&m.size, "size", "", "output size WxH (default: the first input's, or 1280x720)")
+	fs.DurationVar(&m.duration, "duration", 0, "how long to run (0: the playlist's length, or until interrupted)")
+	fs.Int64Var(&m.budget, "budget", engine.DefaultBudget(), "memory budget for frames, bytes")
+}
+
+// parse parses flags that may come before or after the inputs.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var inputs []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, badInput("%s: %v", fs.Name(), err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return inputs, nil
+		}
+		inputs = append(inputs, args[0])
+		args = args[1:]
+	}
+}
+
+// media is what the playing subcommands need: the loaded segments and the
+// output format.
+type media struct {
+	segs []*engine.Segment
+	rate engine.Rate
+	size image.Point
+}
+
+// patternLength is how long the generated pattern segment is when no
+// --duration says.
+const patternLength = time.Minute
+
+func (m *mediaFlags) load(ctx context.Context, inputs []string) (*media, error) {
+	rate, err := engine.ParseRate(m.fps)
+	if err != nil {
+		return nil, badInput("--fps: %v", err)
+	}
+	var size image.Point
+	if m.size != "" {
+		if size, err = parseSize(m.size); err != nil {
+			return nil, badInput("--size: %v", err)
+		}
+	}
+	if m.duration < 0 {
+		return nil, badInput("--duration: must not be negative")
+	}
+	if m.budget <= 0 {
+		return nil, badInput("--budget: must be positive")
+	}
+	store := engine.NewFrameStore(m.budget)
+	out := &media{rate: rate, size: size}
+	for _, in := range inputs {
+		seg, err := engine.Load(ctx, in, engine.LoadOptions{FPS: rate, Store: store, Size: out.size})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			return nil, usageError{err}
+		}
+		if out.size == (image.Point{}) {
+			out.size = image.Pt(seg.Width, seg.Height)
+		}
+		out.segs = append(out.segs, seg)
+	}
+	if out.size == (image.Point{}) {
+		out.size = image.Pt(1280, 720)
+	}
+	if m.pattern || len(inputs) == 0 {
+		d := m.duration
+		if d == 0 {
+			d = patternLength
+		}
+		out.segs = append([]*engine.Segment{engine.NewPattern(out.size.X, out.size.Y, rate, d)}, out.segs...)
+	}
+	return out, nil
+}
+
+func parseSize(s string) (image.Point, error) {
+	w, h, ok := strings.Cut(strings.ToLower(s), "x")
+	x, err1 := strconv.Atoi(w)
+	y, err2 := strconv.Atoi(h)
+	if !ok || err1 != nil || err2 != nil || x < 16 || y < 16 || x > 7680 || y > 4320 || x%2 != 0 || y%2 != 0 {
+		return image.Point{}, fmt.Errorf("%q: want even WxH between 16x16 and 7680x4320", s)
+	}
+	return image.Pt(x, y), nil
+}
+
+// newLoop builds a loop over the media on the given clock.
+func (md *media) newLoop(clock engine.Clock, loop bool) *engine.Loop {
+	l := engine.NewLoop(engine.LoopConfig{
+		Rate: md.rate, Width: md.size.X, Height: md.size.Y,
+		Clock: clock, Lead: rtc.EncodeLead,
+	})
+	for _, s := range md.segs {
+		l.Add(s)
+	}
+	l.SetLoop(loop)
+	return l
+}
+
+func probe(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlagSet("probe")
+	asJSON := fs.Bool("json", false, "write JSON")
+	fps := fs.String("fps", "30", "frame rate of inputs that don't say")
+	inputs, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(inputs) == 0 {
+		return badInput("probe: no INPUT given")
+	}
+	m := mediaFlags{fps: *fps, budget: engine.DefaultBudget()}
+	md, err := m.load(ctx, inputs)
+	if err != nil {
+		return err
+	}
+	type info struct {
+		Name        string  `json:"name"`
+		Source      string  `json:"source"`
+		Frames      int     `json:"frames"`
+		Width       int     `json:"width"`
+		Height      int     `json:"height"`
+		FPS         string  `json:"fps"`
+		AudioRate   int     `json:"audio_rate"`
+		Channels    int     `json:"audio_channels"`
+		DurationSec float64 `json:"duration_s"`
+		MemoryBytes int64   `json:"memory_bytes"`
+	}
+	var infos []info
+	for _, s := range md.segs {
+		infos = append(infos, info{s.Name, s.Source, s.Frames.Len(), s.Width, s.Height, s.Rate.String(),
+			s.SourceAudioRate, s.SourceChannels, s.Duration().Seconds(), s.MemoryBytes()})
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(infos)
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tFRAMES\tSIZE\tFPS\tAUDIO\tDURATION\tMEMORY")
+	for _, i := range infos {
+		audio := "none"
+		if i.AudioRate > 0 {
+			audio = fmt.Sprintf("%d Hz %dch", i.AudioRate, i.Channels)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%dx%d\t%s\t%s\t%.3fs\t%.1f MiB\n", i.Name, i.Frames, i.Width, i.Height,
+			i.FPS, audio, i.DurationSec, float64(i.MemoryBytes)/(1<<20))
+	}
+	return tw.Flush()
+}
+
+func timeline(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlagSet("timeline")
+	var m mediaFlags
+	m.register(fs)
+	inputs, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	md, err := m.load(ctx, inputs)
+	if err != nil {
+		return err
+	}
+	return engine.WriteTimelineCSV(ctx, stdout, md.segs, engine.TimelineOptions{
+		Rate: md.rate, Width: md.size.X, Height: md.size.Y, Duration: m.duration, Loop: m.loop,
+	})
+}
+
+// iceServers collects repeated --ice-server flags.
+type iceServers []rtc.ICEServer
+
+func (s *iceServers) String() string { return fmt.Sprint(len(*s), " servers") }
+func (s *iceServers) Set(v string) error {
+	srv, err := rtc.ParseICEServer(v)
+	if err != nil {
+		return err
+	}
+	*s = append(*s, srv)
+	return nil
+}
+
+func logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+func stream(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := newFlagSet("stream")
+	var m mediaFlags
+	m.register(fs)
+	bitrate := fs.Int("bitrate", 0, "target video bitrate, bits/s (0: automatic)")
+	var ice iceServers
+	fs.Var(&ice, "ice-server", "STUN/TURN server URL[,user,credential] (repeatable)")
+	offer := fs.Bool("offer", false, "print an offer and read the answer (default: read an offer, print the answer)")
+	statsFile := fs.String("stats", "", "write a JSON summary here at exit")
+	inputs, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if *bitrate < 0 {
+		return badInput("--bitrate: must not be negative")
+	}
+	md, err := m.load(ctx, inputs)
+	if err != nil {
+		return err
+	}
+	clock := engine.NewWallClock()
+	loop := md.newLoop(clock, m.loop || m.pattern || len(inputs) == 0)
+	return rtc.Stream(ctx, loop, rtc.StreamOptions{
+		Config: rtc.Config{
+			Width: md.size.X, Height: md.size.Y, Rate: md.rate, Clock: clock,
+			Bitrate: *bitrate, ICEServers: ice, Log: logger(),
+		},
+		OfferMode: *offer, Duration: m.duration, StatsFile: *statsFile,
+		In: stdin, Out: stdout,
+	})
+}
+
+func serve(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlagSet("serve")
+	var m mediaFlags
+	m.register(fs)
+	listen := fs.String("listen", "", "address:port to serve on (default: the LAN address, port 8787)")
+	var ice iceServers
+	fs.Var(&ice, "ice-server", "STUN/TURN server URL[,user,credential] (repeatable)")
+	inputs, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	md, err := m.load(ctx, inputs)
+	if err != nil {
+		return err
+	}
+	clock := engine.NewWallClock()
+	loop := md.newLoop(clock, m.loop || m.pattern || len(inputs) == 0)
+	return rtc.Serve(ctx, loop, rtc.ServeOptions{
+		Config: rtc.Config{
+			Width: md.size.X, Height: md.size.Y, Rate: md.rate, Clock: clock,
+			ICEServers: ice, Log: logger(),
+		},
+		Addr: *listen, Duration: m.duration, Out: stdout,
+	})
+}
+
+func viewer(args []string) error {
+	fs := newFlagSet("viewer")
+	out := fs.String("out", "", "file to write the viewer page to")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return badInput("viewer: --out FILE is required")
+	}
+	if err := os.WriteFile(*out, assets.ViewerPage(), 0o644); err != nil {
+		return fmt.Errorf("viewer: %w", err)
+	}
+	return nil
+}
+
+func window(args []string) error {
+	fs := newFlagSet("segcast")
+	var m mediaFlags
+	m.register(fs)
+	noAudio := fs.Bool("no-audio", false, "never open an audio device (preview on the wall clock)")
+	inputs, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	opt := ui.Options{Pattern: m.pattern, Loop: m.loop, NoAudio: *noAudio, Log: logger()}
+	// Only flags the user gave override the saved settings.
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "fps":
+			opt.FPS = m.fps
+		case "size":
+			opt.Size = m.size
+		case "budget":
+			opt.Budget = m.budget
+		}
+	})
+	return ui.Run(inputs, opt)
+}

@@ -1,0 +1,374 @@
+package rtc
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/rtcp"
+
+	"segcast/engine"
+	"segcast/rtc/opusenc"
+	"segcast/rtc/vp8"
+)
+
+// streamRig is a wall-clock loop playing the sync pattern into a session.
+type streamRig struct {
+	clock engine.Clock
+	loop  *engine.Loop
+	sess  *Session
+	rate  engine.Rate
+}
+
+func newStreamRig(t testing.TB, w, h int, patternDur time.Duration, onSent func(string, uint32, time.Duration), opts ...func(*Config)) *streamRig {
+	t.Helper()
+	clock := engine.NewWallClock()
+	rate := engine.Rate30
+	loop := engine.NewLoop(engine.LoopConfig{Rate: rate, Width: w, Height: h, Clock: clock, Lead: EncodeLead})
+	loop.Add(engine.NewPattern(w, h, rate, patternDur))
+	loop.Play()
+	level := slog.LevelWarn
+	if testing.Verbose() {
+		level = slog.LevelInfo
+	}
+	cfg := Config{
+		Width: w, Height: h, Rate: rate, Clock: clock, LoopbackOnly: true, onSent: onSent,
+		// Enough bits that the pattern's frame code stays readable.
+		Bitrate: 400_000, MinBitrate: 200_000, MaxBitrate: 1_000_000,
+		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	sess, err := NewSession(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	remove := loop.AddSink(sess)
+	t.Cleanup(func() {
+		remove()
+		if err := sess.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return &streamRig{clock: clock, loop: loop, sess: sess, rate: rate}
+}
+
+// run starts the loop; the returned func stops it and waits.
+func (r *streamRig) run(t testing.TB) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = r.loop.Run(ctx) }()
+	return func() { cancel(); <-done }
+}
+
+// connect adds a viewer in answer mode (the receiver offers).
+func connect(t testing.TB, ctx context.Context, sess *Session, rx *testReceiver) *Viewer {
+	t.Helper()
+	v, answer, err := sess.Answer(ctx, rx.offer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rx.accept(t, answer)
+	rx.waitConnected(t, ctx)
+	return v
+}
+
+// sentLog records, per track and timestamp, each item's send-time error
+// and the wall time its packets were written.
+type sentLog struct {
+	mu  sync.Mutex
+	err map[string]map[uint32]sentItem
+}
+
+type sentItem struct {
+	sendErr time.Duration
+	wrote   time.Time
+}
+
+func (l *sentLog) add(kind string, ts uint32, e time.Duration) {
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err == nil {
+		l.err = map[string]map[uint32]sentItem{}
+	}
+	if l.err[kind] == nil {
+		l.err[kind] = map[uint32]sentItem{}
+	}
+	l.err[kind][ts] = sentItem{e, now}
+}
+
+func (l *sentLog) get(kind string, ts uint32) (sentItem, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.err[kind][ts]
+	return e, ok
+}
+
+// syncCheck decodes what a receiver got, incrementally, and checks the
+// timestamps against the engine's timeline as it goes.
+type syncCheck struct {
+	t            testing.TB
+	rate         engine.Rate
+	dec          *vp8.Decoder
+	od           *opusenc.Decoder
+	nf, na       int
+	k0, lastK    int64
+	ts0          uint32
+	flashes      []rxFrame
+	flashK       []int64
+	onsets       []onset
+	quiet        int
+	prev         *rxAudio
+	decodedAudio int
+	needKey      bool
+	skipped      int
+	unreadable   int
+}
+
+type onset struct {
+	ts      uint32 // RTP time of the first loud sample
+	pktTS   uint32 // its packet's timestamp
+	arrived time.Time
+}
+
+func newSyncCheck(t testing.TB, rate engine.Rate) *syncCheck {
+	dec, err := vp8.NewDecoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dec.Close)
+	od, err := opusenc.NewDecoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &syncCheck{t: t, rate: rate, dec: dec, od: od, k0: -1, lastK: -1}
+}
+
+// feed checks frames and packets not seen before.
+func (c *syncCheck) feed(frames []rxFrame, audio []rxAudio) {
+	t := c.t
+	for ; c.nf < len(frames); c.nf++ {
+		f := frames[c.nf]
+		if f.afterLoss {
+			c.needKey = true
+		}
+		if c.needKey && !f.isKeyframe() {
+			c.skipped++ // undecodable until the keyframe the receiver asked for
+			continue
+		}
+		c.needKey = false
+		img, err := c.dec.Decode(f.data)
+		if err != nil {
+			t.Fatalf("frame %d (ts %d): decode: %v", c.nf, f.ts, err)
+		}
+		k, ok := engine.ReadPatternIndex(img)
+		if !ok {
+			// Congestion control may squeeze the bitrate until the code
+			// band blurs; such frames are counted and bounded below.
+			c.unreadable++
+			continue
+		}
+		if c.k0 < 0 {
+			c.k0, c.ts0 = k, f.ts
+		}
+		if k <= c.lastK {
+			t.Fatalf("frame %d: index %d after %d", c.nf, k, c.lastK)
+		}
+		c.lastK = k
+		if got, want := f.ts-c.ts0, c.rate.FrameRTP(k)-c.rate.FrameRTP(c.k0); got != want {
+			t.Fatalf("frame %d (index %d): RTP offset %d, the engine's timeline says %d", c.nf, k, got, want)
+		}
+		if engine.IsFlash(img) {
+			c.flashes = append(c.flashes, f)
+			c.flashK = append(c.flashK, k)
+		}
+	}
+	for ; c.na < len(audio); c.na++ {
+		p := audio[c.na]
+		if c.prev != nil {
+			if ds, dt := p.seq-c.prev.seq, p.ts-c.prev.ts; dt != uint32(ds)*engine.ChunkSamples {
+				t.Fatalf("audio packet %d: ts step %d for seq step %d", c.na, dt, ds)
+			}
+		}
+		c.prev = &audio[c.na]
+		pcm, err := c.od.Decode(p.payload)
+		n := len(pcm) / engine.AudioChannels
+		if err != nil {
+			t.Fatalf("audio packet %d: opus decode: %v", c.na, err)
+		}
+		if n != engine.ChunkSamples {
+			t.Fatalf("audio packet %d: %d samples, want %d", c.na, n, engine.ChunkSamples)
+		}
+		c.decodedAudio++
+		for j := range n {
+			if abs16(pcm[2*j]) > 4000 {
+				if c.quiet > engine.AudioRate/10 {
+					c.onsets = append(c.onsets, onset{ts: p.ts + uint32(j), pktTS: p.ts, arrived: p.arrived})
+				}
+				c.quiet = 0
+			} else {
+				c.quiet++
+			}
+		}
+	}
+}
+
+// flashSync pairs each flash with the nearest beep onset, mapping both to
+// the sender's wall clock through the Sender Reports as a browser does.
+type flashSync struct {
+	k                 int64
+	srGap, arrivalGap time.Duration
+	// onTime: both items left within onTimeSlack of their deadline and
+	// were read by the receiver within onTimeSlack of being written, so arrival
+	// times say something about the sender (a loaded machine delays
+	// either side).
+	onTime bool
+}
+
+// onTimeSlack bounds the delays a flash may have met and still be judged
+// on arrival: a quarter frame each way, so a pair within it that arrives
+// more than a frame apart is the sender's fault.
+const onTimeSlack = 8 * time.Millisecond
+
+func (c *syncCheck) pairs(videoSR, audioSR *rtcp.SenderReport, sent *sentLog) []flashSync {
+	if videoSR == nil || audioSR == nil || len(c.onsets) == 0 {
+		return nil
+	}
+	var out []flashSync
+	for i, f := range c.flashes {
+		flashAt := srTime(videoSR, f.ts, 90000)
+		best := c.onsets[0]
+		for _, o := range c.onsets {
+			if srTime(audioSR, o.ts, 48000).Sub(flashAt).Abs() < srTime(audioSR, best.ts, 48000).Sub(flashAt).Abs() {
+				best = o
+			}
+		}
+		ve, vok := sent.get("video", f.ts)
+		ae, aok := sent.get("audio", best.pktTS)
+		out = append(out, flashSync{
+			k:          c.flashK[i],
+			srGap:      srTime(audioSR, best.ts, 48000).Sub(flashAt),
+			arrivalGap: best.arrived.Sub(f.arrived),
+			onTime: vok && aok && ve.sendErr <= onTimeSlack && ae.sendErr <= onTimeSlack &&
+				f.arrived.Sub(ve.wrote) <= onTimeSlack && best.arrived.Sub(ae.wrote) <= onTimeSlack,
+		})
+	}
+	return out
+}
+
+func TestEndToEnd(t *testing.T) {
+	const w, h = 320, 240
+	sent := &sentLog{}
+	rig := newStreamRig(t, w, h, time.Minute, sent.add)
+	stop := rig.run(t)
+	defer stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	rx := newTestReceiver(t, true)
+	connect(t, ctx, rig.sess, rx)
+
+	// Stream until two flashes have gone out on time with their beeps
+	// (one a second; a busy machine may make some late) and the Sender
+	// Reports map both tracks.
+	check := newSyncCheck(t, rig.rate)
+	var syncs []flashSync
+	for onTime := 0; onTime < 2; {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("machine too busy? no two flashes went out and arrived on time within the timeout: %+v; stats %+v", syncs, rig.sess.Stats())
+		case <-time.After(500 * time.Millisecond):
+		}
+		frames, audio, videoSR, audioSR := rx.snapshot()
+		check.feed(frames, audio)
+		syncs = check.pairs(videoSR, audioSR, sent)
+		onTime = 0
+		for _, s := range syncs {
+			if s.onTime {
+				onTime++
+			}
+		}
+	}
+	info := rig.sess.Viewers()
+	st := rig.sess.Stats()
+	stop()
+	t.Logf("received %d frames (%d skipped after loss, %d unreadable), %d audio packets; stats: %+v", check.nf, check.skipped, check.unreadable, check.na, st)
+
+	if len(info) != 1 || info[0].State != "connected" || info[0].CandidateType != "host" {
+		t.Errorf("viewers: %+v, want one connected over host candidates", info)
+	}
+	if st.Keyframes < 1 || st.VideoFramesSent < int64(check.nf) || st.AudioChunksSent < int64(check.na) {
+		t.Errorf("stats do not cover what arrived: %+v", st)
+	}
+	if st.BitrateBps < 200_000 || st.BitrateBps > 1_000_000 {
+		t.Errorf("encoder bitrate %d outside the configured 200k…1M", st.BitrateBps)
+	}
+	if check.unreadable > check.nf/20 {
+		t.Errorf("%d of %d frames decoded without a readable pattern index", check.unreadable, check.nf)
+	}
+	if sentFrames := check.lastK - check.k0 + 1; int64(check.nf) < sentFrames*9/10-int64(st.LateVideo) {
+		t.Errorf("received %d of the %d frames in the span on loopback", check.nf, sentFrames)
+	}
+	// Exact timestamps against the engine's timeline: the wire timestamp
+	// is the session's base plus FrameRTP(k); the beep's onset, on the
+	// audio clock, is at the flash's media time (plus libopus's 312-sample
+	// encoder delay, which decoders drop as pre-skip).
+	frame := time.Duration(rig.rate.FrameNS(1))
+	vBase, aBase := rig.sess.videoTSBase, rig.sess.audioTSBase
+	for i, f := range check.flashes {
+		k := check.flashK[i]
+		if got, want := f.ts-vBase, rig.rate.FrameRTP(k); got != want {
+			t.Errorf("flash frame %d: RTP %d − base = %d, want FrameRTP = %d", k, f.ts, got, want)
+		}
+		want := uint32(engine.BeepOnsetSample(rig.rate.FrameNS(k)))
+		nearest := int64(math.MaxInt32)
+		for _, o := range check.onsets {
+			if d := int64(int32(o.ts - aBase - want)); abs64(d) < abs64(nearest) {
+				nearest = d
+			}
+		}
+		gap := time.Duration(nearest * int64(time.Second) / engine.AudioRate)
+		t.Logf("flash at frame %d: beep onset %v after it on the RTP clocks", k, gap)
+		if gap.Abs() > frame {
+			t.Errorf("flash at frame %d: nearest beep onset is %v off on the RTP clocks, over one frame", k, gap)
+		}
+	}
+	// Send times: packets for the flash and the beep left together, so
+	// they arrive together; and the Sender Reports map them together.
+	for _, s := range syncs {
+		t.Logf("flash at frame %d: beep %v after it by Sender Reports, its packet arrived %v after the frame (on time: %v)",
+			s.k, s.srGap, s.arrivalGap, s.onTime)
+		if s.onTime && s.arrivalGap.Abs() > frame {
+			t.Errorf("flash at frame %d: beep packet arrived %v off the flash frame, over one frame", s.k, s.arrivalGap)
+		}
+	}
+}
+
+// srTime maps an RTP timestamp to the sender's wall clock through a
+// Sender Report, as a browser's lip sync does.
+func srTime(sr *rtcp.SenderReport, ts uint32, clockRate int64) time.Time {
+	sec := int64(sr.NTPTime >> 32)
+	frac := int64(sr.NTPTime & 0xffffffff)
+	base := time.Unix(sec-2208988800, frac*1e9>>32)
+	delta := int64(int32(ts - sr.RTPTime))
+	return base.Add(time.Duration(delta * int64(time.Second) / clockRate))
+}
+
+func abs64(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+func abs16(v int16) int {
+	if v < 0 {
+		return -int(v)
+	}
+	return int(v)
+}

@@ -1,0 +1,116 @@
+package rtc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"time"
+
+	qrcode "github.com/skip2/go-qrcode"
+
+	"segcast/engine"
+)
+
+// ServeOptions configures `segcast serve`.
+type ServeOptions struct {
+	// Config sets up the session. Its Width, Height and Rate must be the
+	// loop's output, and Clock must be the loop's clock: item deadlines
+	// are times on it. Config.Log also logs the share server.
+	Config Config
+	// Addr is "host:port" to listen on; "" = :8787, URLs on LANAddress().
+	Addr string
+	// MaxViewers caps the viewers (0 = 16).
+	MaxViewers int
+	// Duration ends serving after this long; 0 serves until ctx is done.
+	Duration time.Duration
+	// Out receives the page URL, the WHEP URL and the QR code; nil is
+	// os.Stdout.
+	Out io.Writer
+}
+
+// Serve streams loop to browsers on the LAN without a window: it creates
+// the Session, adds it to loop as a sink, starts the share server, prints
+// the URLs and the QR code to opt.Out, and runs loop (the caller must not
+// run it too) until opt.Duration has passed or ctx is done. Either end
+// is a normal stop and returns nil.
+func Serve(ctx context.Context, loop *engine.Loop, opt ServeOptions) error {
+	return serveWithHook(ctx, loop, opt, nil)
+}
+
+// serveWithHook is Serve; started, when set, gets the session before the
+// banner is written (tests look at its viewers).
+func serveWithHook(ctx context.Context, loop *engine.Loop, opt ServeOptions, started func(*Session)) error {
+	if loop == nil {
+		return errors.New("serve: nil loop")
+	}
+	if opt.Config.Clock == nil {
+		return errors.New("serve: Config.Clock must be set to the loop's clock")
+	}
+	if opt.Duration < 0 {
+		return fmt.Errorf("serve: duration %v is negative", opt.Duration)
+	}
+	out := opt.Out
+	if out == nil {
+		out = os.Stdout
+	}
+	sess, err := NewSession(opt.Config)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer sess.Close()
+	remove := loop.AddSink(sess)
+	defer remove() // runs before sess.Close: the loop stops calling first
+	srv, err := NewShareServer(sess, ShareOptions{Addr: opt.Addr, MaxViewers: opt.MaxViewers, Log: opt.Config.Log})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer srv.Close()
+	if started != nil {
+		started(sess)
+	}
+	if err := writeShareBanner(out, srv.PageURL(), srv.WHEPURL()); err != nil {
+		return fmt.Errorf("serve: write URLs: %w", err)
+	}
+	if opt.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opt.Duration)
+		defer cancel()
+	}
+	err = loop.Run(ctx)
+	if err == nil || (ctx.Err() != nil && errors.Is(err, ctx.Err())) {
+		return nil // duration over or interrupted: the normal ends
+	}
+	return fmt.Errorf("serve: %w", err)
+}
+
+// QRCode draws url as a QR code with error-correction level M (readable
+// with a smudge or glare, still small for a URL). size is the side in
+// pixels; a negative size is pixels per module instead, as in go-qrcode.
+// The quiet zone is included.
+func QRCode(url string, size int) (image.Image, error) {
+	if url == "" {
+		return nil, errors.New("qr code: empty URL")
+	}
+	q, err := qrcode.New(url, qrcode.Medium)
+	if err != nil {
+		return nil, fmt.Errorf("qr code for %q: %w", url, err)
+	}
+	return q.Image(size), nil
+}
+
+// writeShareBanner prints what `segcast serve` promises on stdout: the
+// page URL, the WHEP URL, then the page URL's QR code for a phone camera.
+func writeShareBanner(w io.Writer, pageURL, whepURL string) error {
+	q, err := qrcode.New(pageURL, qrcode.Medium)
+	if err != nil {
+		return fmt.Errorf("qr code for %q: %w", pageURL, err)
+	}
+	_, err = fmt.Fprintf(w, "%s\n%s\n%s", pageURL, whepURL, q.ToSmallString(false))
+	return err
+}

@@ -1,0 +1,257 @@
+package rtc
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"segcast/engine"
+)
+
+// StreamOptions configures `segcast stream`.
+type StreamOptions struct {
+	Config
+	// OfferMode: we print our offer first and read the answer. Default:
+	// read the viewer's offer, print our answer (as pion's examples do).
+	OfferMode bool
+	// Duration is how long to stream once the connection is up; 0 means
+	// until ctx is done.
+	Duration time.Duration
+	// StatsFile, when set, gets a JSON summary at exit.
+	StatsFile string
+	In        io.Reader // the remote description (stdin)
+	Out       io.Writer // only our description, one base64 line (stdout)
+}
+
+// StreamSummary is what the stats file holds.
+type StreamSummary struct {
+	Session SessionStats     `json:"session"`
+	Loop    engine.LoopStats `json:"loop"`
+	// Streamed is the time from connection to the end.
+	Streamed time.Duration `json:"streamed_ns"`
+	Error    string        `json:"error,omitempty"`
+}
+
+// Stream connects one viewer through In/Out and plays loop to it: the
+// loop starts playing when the connection is up and stops Duration later
+// (or when ctx is done or the viewer goes away). opt.Clock should be the
+// loop's clock (see Config.Clock). The stats file is written whatever the
+// outcome.
+func Stream(ctx context.Context, loop *engine.Loop, opt StreamOptions) (err error) {
+	if opt.In == nil || opt.Out == nil {
+		return errors.New("stream: In and Out must be set")
+	}
+	sess, err := NewSession(opt.Config)
+	if err != nil {
+		return err
+	}
+	log := sess.log
+	var connectedAt time.Time
+	defer func() {
+		sum := StreamSummary{Session: sess.Stats(), Loop: loop.Stats()}
+		if !connectedAt.IsZero() {
+			sum.Streamed = time.Since(connectedAt)
+		}
+		if cerr := sess.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			sum.Error = err.Error()
+		}
+		if opt.StatsFile != "" {
+			if werr := writeSummary(opt.StatsFile, sum); err == nil {
+				err = werr
+			}
+		}
+	}()
+	changed := make(chan struct{}, 1)
+	sess.OnViewersChanged(func() {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	})
+	in := bufio.NewReader(opt.In)
+	v, err := signalViewer(ctx, sess, in, opt)
+	if err != nil {
+		return err
+	}
+	log.Info("waiting for the viewer to connect", "viewer", v.ID())
+	if err := waitState(ctx, sess, v, changed, "connected"); err != nil {
+		return err
+	}
+	connectedAt = time.Now()
+	log.Info("connected; streaming", "viewer", v.ID(), "duration", opt.Duration)
+
+	remove := loop.AddSink(sess)
+	defer remove()
+	runCtx, stopLoop := context.WithCancel(ctx)
+	defer stopLoop()
+	loopDone := make(chan error, 1)
+	loop.Play()
+	go func() { loopDone <- loop.Run(runCtx) }()
+	defer func() { stopLoop(); <-loopDone }()
+
+	var timeout <-chan time.Time
+	if opt.Duration > 0 {
+		timer := time.NewTimer(opt.Duration)
+		defer timer.Stop()
+		timeout = timer.C
+	}
+	for {
+		select {
+		case <-timeout:
+			return nil
+		case <-ctx.Done():
+			log.Info("stopping", "reason", ctx.Err())
+			return nil
+		case err := <-loopDone:
+			loopDone <- err // for the deferred wait
+			return fmt.Errorf("stream: loop stopped: %w", err)
+		case <-changed:
+			if st := viewerState(sess, v); st != "connected" && st != "connecting" {
+				return fmt.Errorf("stream: viewer %s is %s", v.ID(), orGone(st))
+			}
+		}
+	}
+}
+
+// signalViewer does the one exchange of descriptions.
+func signalViewer(ctx context.Context, sess *Session, in *bufio.Reader, opt StreamOptions) (*Viewer, error) {
+	if opt.OfferMode {
+		v, offer, err := sess.Offer(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := fmt.Fprintln(opt.Out, offer); err != nil {
+			return nil, fmt.Errorf("stream: write offer: %w", err)
+		}
+		answer, err := readSignalCtx(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("stream: read answer: %w", err)
+		}
+		if err := v.Accept(answer); err != nil {
+			return nil, fmt.Errorf("stream: %w", err)
+		}
+		return v, nil
+	}
+	offer, err := readSignalCtx(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("stream: read offer: %w", err)
+	}
+	v, answer, err := sess.Answer(ctx, offer)
+	if err != nil {
+		return nil, fmt.Errorf("stream: %w", err)
+	}
+	if _, err := fmt.Fprintln(opt.Out, answer); err != nil {
+		return nil, fmt.Errorf("stream: write answer: %w", err)
+	}
+	return v, nil
+}
+
+// readSignalCtx is readSignal that gives up when ctx is done (stdin reads
+// cannot be interrupted; the reader goroutine is left behind).
+func readSignalCtx(ctx context.Context, in *bufio.Reader) (string, error) {
+	type result struct {
+		text string
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		text, err := readSignal(in)
+		done <- result{text, err}
+	}()
+	select {
+	case r := <-done:
+		return r.text, r.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// readSignal reads one description as people paste it: a base64 line,
+// or raw SDP running to a blank line or EOF. Leading blank lines are
+// skipped; more than MaxSignalBytes is refused.
+func readSignal(in *bufio.Reader) (string, error) {
+	var b strings.Builder
+	raw := false
+	for {
+		line, err := in.ReadString('\n')
+		if b.Len()+len(line) > MaxSignalBytes {
+			return "", fmt.Errorf("over the %d KiB limit", MaxSignalBytes>>10)
+		}
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case trimmed == "" && b.Len() == 0:
+			// leading blank line
+		case trimmed == "":
+			return b.String(), nil // blank line ends raw SDP
+		case b.Len() == 0 && !strings.HasPrefix(trimmed, "v="):
+			return trimmed, nil // one base64 line
+		default:
+			raw = true
+			b.WriteString(trimmed)
+			b.WriteString("\r\n")
+		}
+		if err == io.EOF {
+			if raw {
+				return b.String(), nil
+			}
+			return "", errors.New("no description before end of input")
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+}
+
+func viewerState(sess *Session, v *Viewer) string {
+	for _, vi := range sess.Viewers() {
+		if vi.ID == v.ID() {
+			return vi.State
+		}
+	}
+	return ""
+}
+
+func orGone(state string) string {
+	if state == "" {
+		return "gone"
+	}
+	return state
+}
+
+// waitState waits for the viewer to reach want; failing, closing or ctx
+// ending first is an error.
+func waitState(ctx context.Context, sess *Session, v *Viewer, changed <-chan struct{}, want string) error {
+	for {
+		switch st := viewerState(sess, v); st {
+		case want:
+			return nil
+		case "failed", "closed", "":
+			return fmt.Errorf("stream: viewer %s is %s before connecting", v.ID(), orGone(st))
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("stream: waiting for the viewer: %w", ctx.Err())
+		case <-changed:
+		}
+	}
+}
+
+func writeSummary(path string, sum StreamSummary) error {
+	data, err := json.MarshalIndent(sum, "", "  ")
+	if err != nil {
+		return fmt.Errorf("stats %s: %w", path, err)
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("stats %s: %w", path, err)
+	}
+	return nil
+}

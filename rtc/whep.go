@@ -1,0 +1,392 @@
+package rtc
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"segcast/assets"
+)
+
+// Share server limits. The body limit matches DecodeSignal's: an SDP offer
+// from a browser is a few KiB.
+const (
+	DefaultSharePort  = 8787
+	DefaultMaxViewers = 16
+	maxWHEPBody       = 64 << 10
+	// answerTimeout bounds one WHEP answer (ICE gathering included).
+	answerTimeout = 15 * time.Second
+)
+
+// ShareOptions configures the LAN share server.
+type ShareOptions struct {
+	// Addr is "host:port" to listen on. Empty means ":8787" (every
+	// interface), with URLs naming LANAddress().
+	Addr string
+	// MaxViewers caps the viewers joined through this server (default 16).
+	MaxViewers int
+	Log        *slog.Logger // nil = discard
+}
+
+// answerer is the part of *Session the share server uses: signalling and
+// the viewer list, nothing of the media path.
+type answerer interface {
+	AnswerSDP(ctx context.Context, offerSDP string) (*Viewer, string, error)
+	CloseViewer(id string) error
+	Viewers() []ViewerInfo
+}
+
+// ShareServer serves the viewer page and a WHEP endpoint (RFC 9725) on the
+// LAN. Every path lives under a random 128-bit token, so only someone who
+// got the URL (the QR code) can view.
+type ShareServer struct {
+	sess  answerer
+	opt   ShareOptions
+	log   *slog.Logger
+	token string
+
+	mu      sync.Mutex
+	viewers map[string]bool // viewer IDs joined through this server
+	pending int             // answers in progress, counted against the cap
+	closed  bool            // after Close, late answers are ended at once
+
+	srv     *http.Server
+	ln      net.Listener
+	baseURL string // http://host:port/<token>/
+}
+
+// NewShareServer prepares a share server for sess; Start listens.
+func NewShareServer(sess *Session, opt ShareOptions) (*ShareServer, error) {
+	if sess == nil {
+		return nil, errors.New("share server: nil session")
+	}
+	return newShareServer(sess, opt)
+}
+
+func newShareServer(sess answerer, opt ShareOptions) (*ShareServer, error) {
+	if opt.Addr == "" {
+		opt.Addr = ":" + strconv.Itoa(DefaultSharePort)
+	}
+	if _, _, err := net.SplitHostPort(opt.Addr); err != nil {
+		return nil, fmt.Errorf("share server: address %q: %w", opt.Addr, err)
+	}
+	if opt.MaxViewers < 0 {
+		return nil, fmt.Errorf("share server: MaxViewers %d is negative", opt.MaxViewers)
+	}
+	if opt.MaxViewers == 0 {
+		opt.MaxViewers = DefaultMaxViewers
+	}
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var tok [16]byte
+	if _, err := rand.Read(tok[:]); err != nil {
+		return nil, fmt.Errorf("share server: token: %w", err)
+	}
+	s := &ShareServer{
+		sess:    sess,
+		opt:     opt,
+		log:     log,
+		token:   hex.EncodeToString(tok[:]),
+		viewers: map[string]bool{},
+	}
+	s.srv = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      answerTimeout + 5*time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	return s, nil
+}
+
+// Start listens on the configured address and serves in the background.
+func (s *ShareServer) Start() error {
+	ln, err := net.Listen("tcp", s.opt.Addr)
+	if err != nil {
+		return fmt.Errorf("share server: listen %s: %w", s.opt.Addr, err)
+	}
+	host, _, _ := net.SplitHostPort(s.opt.Addr)
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = LANAddress()
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	s.mu.Lock()
+	s.ln = ln
+	s.baseURL = "http://" + net.JoinHostPort(host, strconv.Itoa(port)) + "/" + s.token + "/"
+	s.mu.Unlock()
+	go func() {
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("share server stopped", "err", err)
+		}
+	}()
+	s.log.Info("sharing on LAN", "addr", ln.Addr().String())
+	return nil
+}
+
+// PageURL is the viewer page's URL, token included ("" before Start).
+func (s *ShareServer) PageURL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.baseURL
+}
+
+// WHEPURL is the WHEP endpoint's URL, token included ("" before Start).
+func (s *ShareServer) WHEPURL() string {
+	if u := s.PageURL(); u != "" {
+		return u + "whep"
+	}
+	return ""
+}
+
+// Close stops the server and ends the viewers that joined through it.
+func (s *ShareServer) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = s.srv.Close()
+	}
+	s.mu.Lock()
+	s.closed = true
+	ids := make([]string, 0, len(s.viewers))
+	for id := range s.viewers {
+		ids = append(ids, id)
+	}
+	clear(s.viewers)
+	s.mu.Unlock()
+	for _, id := range ids {
+		_ = s.sess.CloseViewer(id) // it may have gone already
+	}
+	return err
+}
+
+// Handler is the server's HTTP handler (page, WHEP, DELETE), for tests and
+// for mounting elsewhere.
+func (s *ShareServer) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+func (s *ShareServer) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer") // the token is in the URL
+	rest, ok := s.strip(r.URL.Path)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	switch {
+	case rest == "":
+		s.servePage(w, r)
+	case rest == "whep":
+		s.serveWHEP(w, r)
+	case strings.HasPrefix(rest, "whep/"):
+		s.serveResource(w, r, strings.TrimPrefix(rest, "whep/"))
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// strip checks the token (in constant time) and returns the path after
+// "/<token>/". "/<token>" alone is taken as the page.
+func (s *ShareServer) strip(path string) (string, bool) {
+	p, ok := strings.CutPrefix(path, "/")
+	if !ok {
+		return "", false
+	}
+	tok, rest, _ := strings.Cut(p, "/")
+	if subtle.ConstantTimeCompare([]byte(tok), []byte(s.token)) != 1 {
+		return "", false
+	}
+	return rest, true
+}
+
+func (s *ShareServer) servePage(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		methodNotAllowed(w, "GET, HEAD")
+		return
+	}
+	if !strings.HasSuffix(r.URL.Path, "/") {
+		// The page resolves "whep" against its own URL: it must end in "/".
+		http.Redirect(w, r, r.URL.Path+"/", http.StatusMovedPermanently)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write(assets.ViewerPageWHEP("whep"))
+}
+
+// allowCORS lets a viewer page opened elsewhere (a saved file with
+// ?whep=URL) use the endpoint; the token in the URL is the credential.
+func allowCORS(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "POST, DELETE, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Content-Type")
+	h.Set("Access-Control-Expose-Headers", "Location")
+}
+
+func methodNotAllowed(w http.ResponseWriter, allow string) {
+	w.Header().Set("Allow", allow)
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+}
+
+func (s *ShareServer) serveWHEP(w http.ResponseWriter, r *http.Request) {
+	allowCORS(w)
+	switch r.Method {
+	case http.MethodOptions:
+		w.Header().Set("Accept-Post", "application/sdp")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	case http.MethodPost:
+	default:
+		methodNotAllowed(w, "POST, OPTIONS")
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/sdp") {
+		http.Error(w, fmt.Sprintf("WHEP offer: Content-Type %q, want application/sdp", ct), http.StatusUnsupportedMediaType)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWHEPBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, fmt.Sprintf("WHEP offer: body over %d bytes", maxWHEPBody), http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "WHEP offer: read body: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if !s.reserve() {
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, fmt.Sprintf("WHEP: already %d viewers", s.opt.MaxViewers), http.StatusServiceUnavailable)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), answerTimeout)
+	defer cancel()
+	v, answer, err := s.sess.AnswerSDP(ctx, string(body))
+	if err != nil {
+		_ = s.release("")
+		http.Error(w, "WHEP offer: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	id := v.ID()
+	if !s.release(id) {
+		_ = v.Close()
+		http.Error(w, "WHEP: the share has stopped", http.StatusServiceUnavailable)
+		return
+	}
+	s.log.Info("viewer joined over WHEP", "viewer", id, "remote", r.RemoteAddr)
+	w.Header().Set("Content-Type", "application/sdp")
+	w.Header().Set("Location", r.URL.Path+"/"+url.PathEscape(id))
+	w.WriteHeader(http.StatusCreated)
+	_, _ = io.WriteString(w, answer)
+}
+
+func (s *ShareServer) serveResource(w http.ResponseWriter, r *http.Request, id string) {
+	allowCORS(w)
+	switch r.Method {
+	case http.MethodOptions:
+		w.WriteHeader(http.StatusNoContent)
+		return
+	case http.MethodDelete:
+	default:
+		methodNotAllowed(w, "DELETE, OPTIONS")
+		return
+	}
+	s.mu.Lock()
+	known := s.viewers[id]
+	delete(s.viewers, id)
+	s.mu.Unlock()
+	if !known {
+		http.NotFound(w, r)
+		return
+	}
+	if err := s.sess.CloseViewer(id); err != nil {
+		s.log.Debug("closing viewer", "viewer", id, "err", err)
+	}
+	s.log.Info("viewer left over WHEP", "viewer", id)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// reserve takes a viewer slot for an answer in progress, first dropping
+// viewers that have closed or failed on their own.
+func (s *ShareServer) reserve() bool {
+	live := map[string]bool{}
+	for _, vi := range s.sess.Viewers() {
+		if vi.State != "closed" && vi.State != "failed" {
+			live[vi.ID] = true
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id := range s.viewers {
+		if !live[id] {
+			delete(s.viewers, id)
+		}
+	}
+	if len(s.viewers)+s.pending >= s.opt.MaxViewers {
+		return false
+	}
+	s.pending++
+	return true
+}
+
+// release ends a reservation; id is the viewer it became, or "". It
+// reports false when the server closed meanwhile: the caller ends the
+// viewer, which Close could not see.
+func (s *ShareServer) release(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending--
+	if s.closed {
+		return false
+	}
+	if id != "" {
+		s.viewers[id] = true
+	}
+	return true
+}
+
+// LANAddress is the first IPv4 address of an up, non-loopback interface,
+// the one a phone on the same network can reach; 127.0.0.1 when there is
+// none.
+func LANAddress() string {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return "127.0.0.1"
+	}
+	for _, ifc := range ifaces {
+		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			ipn, ok := a.(*net.IPNet)
+			if !ok {
+				continue
+			}
+			if ip4 := ipn.IP.To4(); ip4 != nil && !ip4.IsLoopback() && !ip4.IsLinkLocalUnicast() {
+				return ip4.String()
+			}
+		}
+	}
+	return "127.0.0.1"
+}
