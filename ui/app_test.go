@@ -1,0 +1,299 @@
+package ui
+
+import (
+	"image"
+	"image/color"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/widget"
+
+	"segcast/engine"
+)
+
+var clipColour = color.RGBA{R: 200, G: 40, B: 160, A: 255}
+
+// clip writes a tiny Y4M with a WAV beside it and returns its path.
+func clip(t *testing.T, dir string) string {
+	t.Helper()
+	p := filepath.Join(dir, "clip.y4m")
+	writeY4M(t, p, 32, 18, 12, 30, clipColour)
+	writeWAV(t, filepath.Join(dir, "clip.wav"), 16000, 0.4)
+	return p
+}
+
+func near(a, b uint8) bool { return int(a)-int(b) <= 12 && int(b)-int(a) <= 12 }
+
+// A file given at start loads, joins the loop, plays, and its picture
+// reaches the preview image.
+func TestAddSegmentFromFile(t *testing.T) {
+	path := clip(t, t.TempDir())
+	h := newHarness(t, Options{Inputs: []string{path}, Loop: true})
+	h.waitFor("the clip to load", func() bool { return len(h.c.rows) == 1 && h.c.rows[0].seg != nil })
+	var detail string
+	h.onUI(func() {
+		segs := h.c.loop.Segments()
+		if len(segs) != 1 || segs[0] != h.c.rows[0].seg {
+			t.Fatalf("loop playlist = %v, want the loaded segment", segs)
+		}
+		view := newRowView().(*fyne.Container)
+		h.c.updateRow(0, view)
+		_, _, d, _, _, _, _, _ := rowParts(view)
+		detail = d.Text
+	})
+	for _, want := range []string{"1280×720", "30 fps", "16000 Hz ×1", "MiB"} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("row detail %q lacks %q", detail, want)
+		}
+	}
+	h.waitFor("autoplay", func() bool { p := h.c.loop.Position(); return p.Playing && p.Segment == 0 })
+	h.waitFor("the clip's colour in the preview", func() bool {
+		img, ok := h.c.preview.img.Image.(*image.RGBA)
+		if !ok || img.Bounds().Dx() != 1280 {
+			return false
+		}
+		c := img.RGBAAt(640, 360)
+		return near(c.R, clipColour.R) && near(c.G, clipColour.G) && near(c.B, clipColour.B)
+	})
+	h.waitFor("the timecode label", func() bool { return strings.Contains(h.c.preview.label.Text, "frame ") })
+}
+
+// A broken file shows its error in its own row; the playlist and the loop
+// are otherwise untouched.
+func TestFailedLoadKeepsPlaylist(t *testing.T) {
+	dir := t.TempDir()
+	good := clip(t, dir)
+	bad := filepath.Join(dir, "broken.wav")
+	if err := os.WriteFile(bad, []byte("RIFF\x10\x00\x00\x00JUNKJUNK"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, Options{Inputs: []string{good}})
+	h.waitFor("the good clip", func() bool { return len(h.c.rows) == 1 && h.c.rows[0].seg != nil })
+	var before *engine.Segment
+	h.onUI(func() {
+		before = h.c.rows[0].seg
+		h.c.addPaths([]string{bad})
+	})
+	h.waitFor("the load to fail", func() bool { return len(h.c.rows) == 2 && h.c.rows[1].err != nil })
+	h.onUI(func() {
+		if h.c.rows[0].seg != before {
+			t.Error("the good row changed")
+		}
+		if segs := h.c.loop.Segments(); len(segs) != 1 || segs[0] != before {
+			t.Errorf("loop playlist = %d segments, want only the good one", len(segs))
+		}
+		view := newRowView().(*fyne.Container)
+		h.c.updateRow(1, view)
+		play, _, _, _, errText, _, _, _ := rowParts(view)
+		if !errText.Visible() || !strings.Contains(errText.Text, "broken.wav") {
+			t.Errorf("error label visible=%v text=%q, want it naming broken.wav", errText.Visible(), errText.Text)
+		}
+		if !play.Disabled() {
+			t.Error("a failed row can be played")
+		}
+	})
+	// A load cancelled from its row vanishes without touching the rest.
+	big := filepath.Join(dir, "big.y4m")
+	writeY4M(t, big, 320, 180, 300, 30, clipColour)
+	h.onUI(func() {
+		h.c.addPaths([]string{big})
+		h.c.removeRow(2) // the row's button cancels a load in progress
+	})
+	h.waitFor("the cancelled row to go", func() bool { return len(h.c.rows) == 2 })
+	if n := len(h.c.loop.Segments()); n != 1 {
+		t.Errorf("loop has %d segments after a cancelled load, want 1", n)
+	}
+	// Removing the failed row leaves the good one.
+	h.onUI(func() { h.c.removeRow(1) })
+	h.onUI(func() {
+		if len(h.c.rows) != 1 || len(h.c.loop.Segments()) != 1 {
+			t.Errorf("after removing the failed row: %d rows, %d segments", len(h.c.rows), len(h.c.loop.Segments()))
+		}
+	})
+}
+
+// Buttons and keys drive the loop: play/pause, Space, arrows (a frame when
+// paused, a second when playing), stop, next/previous, loop, Ctrl+O.
+func TestTransportDrivesEngine(t *testing.T) {
+	h := newHarness(t, Options{Pattern: true})
+	h.onUI(func() { h.c.addSegment(engine.NewPattern(h.c.w, h.c.h, h.c.rate, patternDur)) })
+	pos := func() engine.Position { return h.c.loop.Position() }
+
+	if !pos().Playing {
+		t.Fatal("the pattern does not play at start")
+	}
+	h.tap(h.c.tr.play)
+	if pos().Playing {
+		t.Fatal("play/pause button: still playing")
+	}
+	h.tap(h.c.tr.play)
+	if !pos().Playing {
+		t.Fatal("play/pause button: not playing")
+	}
+	h.key(fyne.KeySpace)
+	if pos().Playing {
+		t.Fatal("Space: still playing")
+	}
+	if err := h.c.loop.Seek(0, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	frame := func(k int64) time.Duration { return time.Duration(engine.Rate30.FrameNS(k)) }
+	h.key(fyne.KeyRight)
+	if got := pos().Offset; got != frame(31) {
+		t.Fatalf("→ when paused: offset %v, want frame 31 (%v)", got, frame(31))
+	}
+	h.key(fyne.KeyLeft)
+	h.key(fyne.KeyLeft)
+	if got := pos().Offset; got != frame(29) {
+		t.Fatalf("←← when paused: offset %v, want frame 29 (%v)", got, frame(29))
+	}
+	h.key(fyne.KeySpace)
+	if !pos().Playing {
+		t.Fatal("Space: not playing again")
+	}
+	before := pos().Offset
+	h.key(fyne.KeyRight)
+	if d := pos().Offset - before; d < time.Second || d > 1500*time.Millisecond {
+		t.Fatalf("→ when playing moved %v, want about 1 s", d)
+	}
+	h.onUI(func() { h.c.playRow(1) })
+	if p := pos(); p.Segment != 1 || !p.Playing {
+		t.Fatalf("play row 1: %+v", p)
+	}
+	h.tap(h.c.tr.prev)
+	h.tap(h.c.tr.next)
+	if p := pos(); p.Segment != 1 || p.Offset > 500*time.Millisecond {
+		t.Fatalf("next: at segment %d offset %v, want start of 1", p.Segment, p.Offset)
+	}
+	h.tap(h.c.tr.prev)
+	if p := pos(); p.Segment != 0 {
+		t.Fatalf("prev: at segment %d, want 0", p.Segment)
+	}
+	wasLooping := pos().Looping
+	h.tap(h.c.tr.loop)
+	if pos().Looping == wasLooping {
+		t.Fatalf("loop check: looping still %v", wasLooping)
+	}
+	h.tap(h.c.tr.stop)
+	if p := pos(); p.Segment != -1 || p.Playing {
+		t.Fatalf("stop: %+v, want stopped", p)
+	}
+	// Seeking with the slider (release at 50%) lands mid-segment.
+	h.onUI(func() { h.c.tr.seek.OnChangeEnded(0.5) })
+	if p := pos(); p.Segment != 0 || p.Offset < 4900*time.Millisecond || p.Offset > 5100*time.Millisecond {
+		t.Fatalf("seek to 0.5: %+v, want segment 0 at 5 s", p)
+	}
+	// Ctrl+O opens the (stubbed) dialog and loads what it returns.
+	h.picks <- clip(t, t.TempDir())
+	h.shortcut(shortcutOpen())
+	h.waitFor("Ctrl+O to add a row", func() bool { return len(h.c.rows) == 3 && h.c.rows[2].seg != nil })
+	if n := len(h.c.loop.Segments()); n != 3 {
+		t.Fatalf("loop has %d segments after Ctrl+O, want 3", n)
+	}
+}
+
+// A malformed answer pasted for an offered viewer is an error on screen;
+// the viewer stays open waiting for a good answer.
+func TestMalformedAnswerKeepsViewer(t *testing.T) {
+	h := newHarness(t, Options{})
+	s := h.c.stream
+	h.tap(s.addViewer)
+	h.waitFor("the app's offer", func() bool { return s.pending != nil && s.offerOut.Text != "" })
+	var id string
+	h.onUI(func() {
+		id = s.pending.ID()
+		s.answerIn.SetText("this is not an answer")
+	})
+	h.tap(s.connect)
+	h.onUI(func() {
+		if !strings.Contains(s.message.Text, "not accepted") {
+			t.Errorf("message %q, want an error", s.message.Text)
+		}
+		if s.pending == nil || s.pending.ID() != id {
+			t.Error("the viewer is no longer waiting for an answer")
+		}
+	})
+	found := false
+	for _, v := range s.sess.Viewers() {
+		if v.ID == id {
+			found = true
+			if v.State == "closed" || v.State == "failed" {
+				t.Errorf("viewer %s state %s after a bad answer", id, v.State)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("viewer %s gone after a bad answer", id)
+	}
+	var closeBtn *widget.Button
+	h.waitFor("the viewer list to show it", func() bool {
+		for _, o := range s.viewers.Objects {
+			if c, ok := o.(*fyne.Container); ok {
+				for _, x := range c.Objects {
+					if l, ok := x.(*widget.Label); ok && strings.Contains(l.Text, id) {
+						closeBtn = c.Objects[1].(*widget.Button) // Border: centre, then right
+						return true
+					}
+				}
+			}
+		}
+		return false
+	})
+	// A browser offer that is not one is refused with a message.
+	h.onUI(func() { s.offerIn.SetText("garbage") })
+	h.tap(s.answerBtn)
+	h.waitFor("the offer error", func() bool { return strings.Contains(s.message.Text, "Offer not accepted") })
+	// The viewer's Close button ends it.
+	h.tap(closeBtn)
+	h.waitFor("the viewer to close", func() bool {
+		for _, v := range s.sess.Viewers() {
+			if v.ID == id {
+				return false
+			}
+		}
+		return s.pending == nil && s.offerOut.Text == ""
+	})
+}
+
+// The settings dialog opens over the window with every field.
+func TestSettingsDialogOpens(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.onUI(h.c.showSettings)
+	h.onUI(func() {
+		if n := len(h.c.win.Canvas().Overlays().List()); n != 1 {
+			t.Errorf("%d overlays after Settings…, want the dialog", n)
+		}
+	})
+}
+
+// Files dropped on the window join the playlist; the menu carries the
+// usual shortcuts.
+func TestDropAndMenu(t *testing.T) {
+	h := newHarness(t, Options{})
+	path := clip(t, t.TempDir())
+	h.onUI(func() { h.c.dropped(fyne.NewPos(10, 10), []fyne.URI{storage.NewFileURI(path)}) })
+	h.waitFor("the dropped clip", func() bool {
+		return len(h.c.rows) == 2 && h.c.rows[1].seg != nil && h.c.rows[1].seg.Source == path
+	})
+	want := map[string]string{"Add files…": shortcutOpen().ShortcutName(), "Quit": shortcutQuit().ShortcutName()}
+	h.onUI(func() {
+		for _, m := range h.c.win.MainMenu().Items {
+			for _, it := range m.Items {
+				if name, ok := want[it.Label]; ok {
+					if it.Shortcut == nil || it.Shortcut.ShortcutName() != name {
+						t.Errorf("menu item %q shortcut %v, want %s", it.Label, it.Shortcut, name)
+					}
+					delete(want, it.Label)
+				}
+			}
+		}
+	})
+	if len(want) > 0 {
+		t.Errorf("menu lacks %v", want)
+	}
+}

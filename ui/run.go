@@ -1,0 +1,67 @@
+// Package ui is Segcast's desktop window: the playlist, the preview with
+// sound, the transport, the stream panel and the settings. It turns user
+// actions into engine and rtc calls; it holds no media logic of its own.
+package ui
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"fyne.io/fyne/v2/app"
+
+	"segcast/engine/audioout"
+)
+
+// AppID is the unique ID Fyne keys preferences by (as in FyneApp.toml).
+const AppID = "io.segcast.app"
+
+// Options are the window's initial inputs and switches.
+type Options struct {
+	// Inputs are loaded into the playlist at start (files or segment
+	// folders), after any given to Run as args.
+	Inputs []string
+	// Pattern adds the built-in sync pattern to the playlist. With no
+	// inputs at all it is added anyway, so the window never starts blank.
+	Pattern bool
+	// Loop plays the playlist round and round.
+	Loop bool
+	// FPS ("30", "30000/1001") and Size ("1280x720") override the output
+	// rate and size from the settings; "" keeps the settings. Pass them
+	// only when the user gave the flag.
+	FPS, Size string
+	// Budget overrides the frame memory budget in bytes; 0 keeps the
+	// settings.
+	Budget int64
+	// NoAudio never opens an audio device: the preview runs on the wall
+	// clock and the status bar says "no audio device".
+	NoAudio bool
+	// Log receives diagnostics; nil discards them.
+	Log *slog.Logger
+	// StatsEvery, when positive, logs preview and loop counters at that
+	// interval (Info level): the benchmark and smoke test read them.
+	StatsEvery time.Duration
+}
+
+// Run opens the window and returns when it is closed. args are input
+// paths from the command line (`segcast FILE...`); playback starts as soon
+// as the first of them has loaded.
+func Run(args []string, opt Options) error {
+	opt.Inputs = append(append([]string{}, args...), opt.Inputs...)
+	a := app.NewWithID(AppID)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := env{openAudio: openPortAudio, pickFiles: pickFiles, pickFolder: pickFolder, saveFile: pickSaveFile}
+	c, err := newController(ctx, a, opt, e)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	c.win.ShowAndRun()
+	return nil
+}
+
+// openPortAudio opens the chosen device (default for "").
+func openPortAudio(device string) (audioDevice, error) {
+	return audioout.Open(audioout.Options{Device: device})
+}

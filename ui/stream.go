@@ -1,0 +1,327 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"segcast/assets"
+	"segcast/rtc"
+)
+
+// signalTimeout bounds ICE gathering for one offer or answer.
+const signalTimeout = 20 * time.Second
+
+// streamPanel is the right-hand panel: viewers by pasted SDP (both
+// directions), the LAN share with its QR code, and the viewer list. The
+// rtc session starts on first use; from then on the wall clock rules.
+type streamPanel struct {
+	c       *controller
+	content *fyne.Container
+	sess    *rtc.Session
+	unsink  func()
+	share   *rtc.ShareServer
+	pending *rtc.Viewer // offered, waiting for the browser's answer
+	count   int         // viewers, for the status bar
+
+	addViewer, connect, answerBtn, shareBtn *widget.Button
+	offerOut, answerIn, offerIn, answerOut  *widget.Entry
+	offerCopy, answerCopy                   *widget.Button
+	message                                 *widget.Label
+	qr                                      *canvas.Image
+	shareURL                                *widget.Label
+	viewers                                 *fyne.Container
+	lastList                                string
+}
+
+func newStreamPanel(c *controller) *streamPanel {
+	s := &streamPanel{c: c}
+	s.message = widget.NewLabel("")
+	s.message.Wrapping = fyne.TextWrapWord
+
+	s.addViewer = widget.NewButtonWithIcon("Add viewer", theme.ContentAddIcon(), s.offer)
+	s.offerOut = readOnlyBox("The app's offer appears here")
+	s.offerCopy = widget.NewButtonWithIcon("Copy offer", theme.ContentCopyIcon(), func() { s.copy(s.offerOut.Text) })
+	s.answerIn = widget.NewMultiLineEntry()
+	s.answerIn.SetPlaceHolder("Paste the browser's answer")
+	s.answerIn.SetMinRowsVisible(3)
+	s.connect = widget.NewButton("Connect", s.accept)
+
+	s.offerIn = widget.NewMultiLineEntry()
+	s.offerIn.SetPlaceHolder("Or paste a browser's offer (viewer page)")
+	s.offerIn.SetMinRowsVisible(3)
+	s.answerBtn = widget.NewButton("Answer", s.answer)
+	s.answerOut = readOnlyBox("The app's answer appears here")
+	s.answerCopy = widget.NewButtonWithIcon("Copy answer", theme.ContentCopyIcon(), func() { s.copy(s.answerOut.Text) })
+
+	save := widget.NewButtonWithIcon("Save viewer page…", theme.DocumentSaveIcon(), s.saveViewerPage)
+	s.shareBtn = widget.NewButtonWithIcon("Share on LAN", theme.MailForwardIcon(), s.toggleShare)
+	s.qr = canvas.NewImageFromImage(nil)
+	s.qr.ScaleMode = canvas.ImageScalePixels // QR modules stay sharp
+	s.qr.FillMode = canvas.ImageFillContain
+	s.qr.SetMinSize(fyne.NewSize(200, 200))
+	s.qr.Hide()
+	s.shareURL = widget.NewLabel("")
+	s.shareURL.Selectable = true
+	s.shareURL.Wrapping = fyne.TextWrapBreak
+	s.viewers = container.NewVBox(widget.NewLabel("No viewers"))
+
+	s.content = container.NewVBox(
+		widget.NewLabelWithStyle("Stream", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		s.addViewer, s.offerOut, s.offerCopy, s.answerIn, s.connect,
+		widget.NewSeparator(),
+		s.offerIn, s.answerBtn, s.answerOut, s.answerCopy,
+		s.message,
+		widget.NewSeparator(),
+		save, s.shareBtn, s.qr, s.shareURL,
+		widget.NewSeparator(),
+		widget.NewLabelWithStyle("Viewers", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		s.viewers,
+	)
+	return s
+}
+
+// readOnlyBox is a multi-line box the user copies from, not types in.
+func readOnlyBox(placeholder string) *widget.Entry {
+	e := widget.NewMultiLineEntry()
+	e.SetPlaceHolder(placeholder)
+	e.SetMinRowsVisible(3)
+	e.Wrapping = fyne.TextWrapBreak
+	e.Disable()
+	return e
+}
+
+func (s *streamPanel) copy(text string) {
+	if text != "" {
+		s.c.app.Clipboard().SetContent(text)
+	}
+}
+
+// session starts streaming on first use: the rtc session becomes a sink of
+// the same loop, the wall clock takes over from the audio device, and the
+// preview waits out the output latency so it matches what is heard.
+func (s *streamPanel) session() (*rtc.Session, error) {
+	if s.sess != nil {
+		return s.sess, nil
+	}
+	c := s.c
+	sess, err := rtc.NewSession(rtc.Config{
+		Width: c.w, Height: c.h, Rate: c.rate,
+		MinBitrate: c.set.MinBitrate, MaxBitrate: c.set.MaxBitrate,
+		ICEServers: c.set.ICE, Log: c.log, Clock: c.clock,
+		LoopbackOnly: c.env.loopbackOnly,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start streaming: %w", err)
+	}
+	c.clock.Switch(c.wall)
+	if c.audio != nil {
+		c.preview.setDelay(c.audio.Latency())
+	}
+	s.sess = sess
+	s.unsink = c.loop.AddSink(sess)
+	sess.OnViewersChanged(func() { s.c.do(s.refresh) })
+	return sess, nil
+}
+
+func (s *streamPanel) say(format string, args ...any) {
+	s.message.SetText(fmt.Sprintf(format, args...))
+}
+
+// offer creates a viewer that offers; the answer comes back by paste.
+func (s *streamPanel) offer() {
+	sess, err := s.session()
+	if err != nil {
+		s.say("%v", err)
+		return
+	}
+	s.addViewer.Disable()
+	s.say("Gathering network candidates…")
+	s.c.start(func() {
+		ctx, cancel := context.WithTimeout(s.c.ctx, signalTimeout)
+		defer cancel()
+		v, offer, err := sess.Offer(ctx)
+		s.c.do(func() {
+			s.addViewer.Enable()
+			if err != nil {
+				s.say("Add viewer failed: %v", err)
+				return
+			}
+			if s.pending != nil {
+				_ = s.pending.Close() // superseded before it got an answer
+			}
+			s.pending = v
+			s.offerOut.SetText(offer)
+			s.answerIn.SetText("")
+			s.say("Viewer %s: copy the offer into the viewer page, then paste its answer.", v.ID())
+			s.refresh()
+		})
+	})
+}
+
+// accept hands the pasted answer to the waiting viewer. A bad answer is
+// reported and the viewer keeps waiting for a good one.
+func (s *streamPanel) accept() {
+	if s.pending == nil {
+		s.say("Press Add viewer first.")
+		return
+	}
+	if err := s.pending.Accept(s.answerIn.Text); err != nil {
+		s.say("Answer not accepted (viewer %s still waiting): %v", s.pending.ID(), err)
+		return
+	}
+	s.say("Viewer %s connecting…", s.pending.ID())
+	s.pending = nil
+	s.offerOut.SetText("")
+	s.answerIn.SetText("")
+	s.refresh()
+}
+
+// answer answers a browser's pasted offer.
+func (s *streamPanel) answer() {
+	sess, err := s.session()
+	if err != nil {
+		s.say("%v", err)
+		return
+	}
+	text := s.offerIn.Text
+	s.answerBtn.Disable()
+	s.say("Answering…")
+	s.c.start(func() {
+		ctx, cancel := context.WithTimeout(s.c.ctx, signalTimeout)
+		defer cancel()
+		v, answer, err := sess.Answer(ctx, text)
+		s.c.do(func() {
+			s.answerBtn.Enable()
+			if err != nil {
+				s.say("Offer not accepted: %v", err)
+				return
+			}
+			s.answerOut.SetText(answer)
+			s.say("Viewer %s: copy the answer into the viewer page.", v.ID())
+			s.refresh()
+		})
+	})
+}
+
+// saveViewerPage writes the embedded viewer page where the user says.
+func (s *streamPanel) saveViewerPage() {
+	go (func() {
+		path, err := s.c.env.saveFile("segcast-viewer.html")
+		if err == nil {
+			if werr := os.WriteFile(path, assets.ViewerPage(), 0o644); werr != nil {
+				err = fmt.Errorf("save viewer page %s: %w", path, werr)
+			}
+		}
+		s.c.do(func() {
+			switch {
+			case err == nil:
+				s.say("Viewer page saved to %s", path)
+			case !isCancel(err):
+				s.c.showError(err)
+			}
+		})
+	})()
+}
+
+// toggleShare starts or stops the LAN server and shows its QR code.
+func (s *streamPanel) toggleShare() {
+	if s.share != nil {
+		if err := s.share.Close(); err != nil {
+			s.c.log.Warn("stop sharing", "err", err)
+		}
+		s.share = nil
+		s.qr.Hide()
+		s.shareURL.SetText("")
+		s.shareBtn.SetText("Share on LAN")
+		return
+	}
+	sess, err := s.session()
+	if err != nil {
+		s.say("%v", err)
+		return
+	}
+	srv, err := rtc.NewShareServer(sess, rtc.ShareOptions{Addr: s.c.set.LANAddr, Log: s.c.log})
+	if err == nil {
+		err = srv.Start()
+	}
+	if err != nil {
+		s.say("Share on LAN: %v", err)
+		return
+	}
+	img, err := rtc.QRCode(srv.PageURL(), 256)
+	if err != nil {
+		_ = srv.Close()
+		s.say("Share on LAN: %v", err)
+		return
+	}
+	s.share = srv
+	s.qr.Image = img
+	s.qr.Show()
+	s.qr.Refresh()
+	s.shareURL.SetText(srv.PageURL())
+	s.shareBtn.SetText("Stop sharing")
+}
+
+// refresh redraws the viewer list when it changed.
+func (s *streamPanel) refresh() {
+	if s.sess == nil {
+		return
+	}
+	infos := s.sess.Viewers()
+	s.count = len(infos)
+	if s.pending != nil && !slices.ContainsFunc(infos, func(v rtc.ViewerInfo) bool { return v.ID == s.pending.ID() }) {
+		s.pending = nil // closed before its answer came: nothing to paste into
+		s.offerOut.SetText("")
+	}
+	key := fmt.Sprint(infos)
+	if key == s.lastList {
+		return
+	}
+	s.lastList = key
+	var rows []fyne.CanvasObject
+	for _, v := range infos {
+		id := v.ID
+		text := fmt.Sprintf("%s  %s  %s  %d kbit/s  RTT %v  loss %.1f%%",
+			id, v.State, orDash(v.CandidateType), v.BitrateBps/1000, v.RTT.Round(time.Millisecond), 100*v.PacketLoss)
+		closeBtn := widget.NewButtonWithIcon("", theme.CancelIcon(), func() {
+			if err := s.sess.CloseViewer(id); err != nil {
+				s.say("Close viewer %s: %v", id, err)
+			}
+		})
+		rows = append(rows, container.NewBorder(nil, nil, nil, closeBtn, widget.NewLabel(text)))
+	}
+	if len(rows) == 0 {
+		rows = append(rows, widget.NewLabel("No viewers"))
+	}
+	s.viewers.Objects = rows
+	s.viewers.Refresh()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+func (s *streamPanel) viewerCount() int { return s.count }
+
+// close ends sharing and the session.
+func (s *streamPanel) close() {
+	if s.share != nil {
+		_ = s.share.Close()
+	}
+	if s.sess != nil {
+		s.unsink()
+		_ = s.sess.Close()
+	}
+}
