@@ -22,6 +22,7 @@ require (
 )
 
 require (
+	early.segcast/locale v0.0.0
 	fyne.io/systray v1.11.1-0.20250603113521-ca66a66d8b58 // indirect
 	github.com/TheTitanrain/w32 v0.0.0-20180517000239-4f5cfb03fabf // indirect
 	github.com/chromedp/cdproto v0.159.0 // indirect
@@ -67,3 +68,5 @@ require (
 	golang.org/x/time v0.14.0 // indirect
 	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect
 )
+
+replace early.segcast/locale => ./ui/locale

@@ -21,6 +21,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	_ "early.segcast/locale" // must initialise before Fyne: see the package
+
 	"segcast/assets"
 	"segcast/engine"
 	"segcast/rtc"
@@ -52,7 +54,7 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "segcast:", err)
 		var ue usageError
-		if errors.As(err, &ue) || errors.As(err, new(*engine.BudgetError)) {
+		if errors.As(err, &ue) || errors.As(err, new(*engine.BudgetError)) || errors.As(err, new(*rtc.InputError)) {
 			os.Exit(exitUsage)
 		}
 		os.Exit(1)

@@ -8,7 +8,10 @@ run_pkgs=(build-essential pkg-config libvpx-dev libopus-dev libopusfile-dev
 test_pkgs=(xvfb xauth chromium imagemagick x11-utils)
 
 pkgs=("${run_pkgs[@]}")
-[ "${1:-run}" = test ] && pkgs+=("${test_pkgs[@]}")
+if [ "${1:-run}" = test ]; then
+  pkgs+=("${test_pkgs[@]}")
+  command -v node >/dev/null || pkgs+=(nodejs) # the viewer's JS unit tests
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -22,6 +22,7 @@ const chromiumPath = "/usr/bin/chromium"
 // options come last, so they override the defaults.
 func startChromium(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
+	requireNetns(t)
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skipf("browser e2e needs %s (Debian package chromium): %v", chromiumPath, err)
 	}

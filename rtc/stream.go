@@ -122,6 +122,13 @@ func Stream(ctx context.Context, loop *engine.Loop, opt StreamOptions) (err erro
 	}
 }
 
+// InputError marks a failure caused by what was read from the user (a bad
+// offer or answer), as opposed to a failure of the stream itself.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
 // signalViewer does the one exchange of descriptions.
 func signalViewer(ctx context.Context, sess *Session, in *bufio.Reader, opt StreamOptions) (*Viewer, error) {
 	if opt.OfferMode {
@@ -134,20 +141,20 @@ func signalViewer(ctx context.Context, sess *Session, in *bufio.Reader, opt Stre
 		}
 		answer, err := readSignalCtx(ctx, in)
 		if err != nil {
-			return nil, fmt.Errorf("stream: read answer: %w", err)
+			return nil, &InputError{fmt.Errorf("stream: read answer from stdin: %w", err)}
 		}
 		if err := v.Accept(answer); err != nil {
-			return nil, fmt.Errorf("stream: %w", err)
+			return nil, &InputError{fmt.Errorf("stream: answer from stdin: %w", err)}
 		}
 		return v, nil
 	}
 	offer, err := readSignalCtx(ctx, in)
 	if err != nil {
-		return nil, fmt.Errorf("stream: read offer: %w", err)
+		return nil, &InputError{fmt.Errorf("stream: read offer from stdin: %w", err)}
 	}
 	v, answer, err := sess.Answer(ctx, offer)
 	if err != nil {
-		return nil, fmt.Errorf("stream: %w", err)
+		return nil, &InputError{fmt.Errorf("stream: offer from stdin: %w", err)}
 	}
 	if _, err := fmt.Fprintln(opt.Out, answer); err != nil {
 		return nil, fmt.Errorf("stream: write answer: %w", err)

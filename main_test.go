@@ -1,0 +1,208 @@
+package main
+
+// Tests of the command-line contract, run against the real binary.
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"segcast/engine"
+)
+
+// segcastBin builds segcast once per test run (or takes $SEGCAST_BIN).
+func segcastBin(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("SEGCAST_BIN"); p != "" {
+		return p
+	}
+	p := filepath.Join(t.TempDir(), "segcast")
+	out, err := exec.Command("go", "build", "-o", p, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return p
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func runCLI(t *testing.T, bin, stdin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "LANGUAGE=") // the common CI locale
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+// writeWAV writes a 16-bit mono WAV of n samples at rate.
+func writeWAV(t *testing.T, path string, rate, n int) {
+	t.Helper()
+	var b bytes.Buffer
+	le := binary.LittleEndian
+	b.WriteString("RIFF")
+	binary.Write(&b, le, uint32(36+2*n))
+	b.WriteString("WAVEfmt ")
+	for _, v := range []any{uint32(16), uint16(1), uint16(1), uint32(rate), uint32(2 * rate), uint16(2), uint16(16)} {
+		binary.Write(&b, le, v)
+	}
+	b.WriteString("data")
+	binary.Write(&b, le, uint32(2*n))
+	b.Write(make([]byte, 2*n))
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCLIBadInputExitsTwoWithOneLine(t *testing.T) {
+	bin := segcastBin(t)
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "broken.wav")
+	os.WriteFile(broken, []byte("RIFF\x10\x00\x00\x00WAVEjunk"), 0o644)
+	empty := filepath.Join(dir, "emptyfolder")
+	os.Mkdir(empty, 0o755)
+
+	cases := []struct {
+		name  string
+		stdin string
+		args  []string
+		want  string // must appear in the one stderr line
+	}{
+		{"broken wav", "", []string{"probe", broken}, "broken.wav"},
+		{"missing file", "", []string{"timeline", filepath.Join(dir, "nothere.y4m")}, "nothere.y4m"},
+		{"empty folder", "", []string{"probe", empty}, "emptyfolder"},
+		{"bad fps", "", []string{"timeline", "--pattern", "--fps", "abc"}, "--fps"},
+		{"unknown flag", "", []string{"timeline", "--bogus"}, "bogus"},
+		{"probe without input", "", []string{"probe"}, "INPUT"},
+		{"viewer without out", "", []string{"viewer"}, "--out"},
+		{"garbage offer", "not an offer\n", []string{"stream", "--pattern", "--size", "160x120"}, "offer"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := runCLI(t, bin, c.stdin, c.args...)
+			if r.code != exitUsage {
+				t.Errorf("exit %d, want %d; stderr:\n%s", r.code, exitUsage, r.stderr)
+			}
+			lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
+			if len(lines) != 1 || !strings.Contains(lines[0], c.want) {
+				t.Errorf("stderr should be one line naming %q, got:\n%s", c.want, r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout should be empty, got %q", r.stdout)
+			}
+		})
+	}
+}
+
+// The CSV follows the contract exactly: every value derived from seq.
+func TestCLITimelineCSV(t *testing.T) {
+	bin := segcastBin(t)
+	r := runCLI(t, bin, "", "timeline", "--pattern", "--fps", "30000/1001", "--duration", "10s")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	rows, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(rows[0], ","); got != "kind,seq,media_ns,rtp_ts,segment,source_index" {
+		t.Fatalf("header %q", got)
+	}
+	rate := engine.Rate2997
+	var video, audio int64
+	last := int64(-1)
+	for _, row := range rows[1:] {
+		seq, _ := strconv.ParseInt(row[1], 10, 64)
+		ns, _ := strconv.ParseInt(row[2], 10, 64)
+		rtp, _ := strconv.ParseUint(row[3], 10, 32)
+		var wantNS int64
+		var wantRTP uint32
+		switch row[0] {
+		case "video":
+			if seq != video {
+				t.Fatalf("video seq %d, want %d", seq, video)
+			}
+			video++
+			wantNS, wantRTP = rate.FrameNS(seq), rate.FrameRTP(seq)
+			if src, _ := strconv.Atoi(row[5]); row[4] == "0" && int64(src) != seq {
+				t.Fatalf("pattern frame %d shows source %d", seq, src)
+			}
+		case "audio":
+			if seq != audio {
+				t.Fatalf("audio seq %d, want %d", seq, audio)
+			}
+			audio++
+			wantNS, wantRTP = seq*20_000_000, uint32(seq*960)
+		default:
+			t.Fatalf("kind %q", row[0])
+		}
+		if ns != wantNS || uint32(rtp) != wantRTP {
+			t.Fatalf("%v: want media_ns %d rtp %d", row, wantNS, wantRTP)
+		}
+		if ns < last {
+			t.Fatalf("%v: media time goes back from %d", row, last)
+		}
+		last = ns
+	}
+	// 10 s: frames with media time < 10 s, and 500 chunks.
+	if video != rate.FramesIn(10e9) || audio != 500 {
+		t.Errorf("got %d frames and %d chunks, want %d and 500", video, audio, rate.FramesIn(10e9))
+	}
+}
+
+func TestCLIProbeJSON(t *testing.T) {
+	bin := segcastBin(t)
+	wav := filepath.Join(t.TempDir(), "voice.wav")
+	writeWAV(t, wav, 16000, 16000*3/2) // 1.5 s
+	r := runCLI(t, bin, "", "probe", "--json", wav)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var got []struct {
+		Name      string  `json:"name"`
+		Frames    int     `json:"frames"`
+		AudioRate int     `json:"audio_rate"`
+		Channels  int     `json:"audio_channels"`
+		Duration  float64 `json:"duration_s"`
+		Memory    int64   `json:"memory_bytes"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("%v: %s", err, r.stdout)
+	}
+	if len(got) != 1 || got[0].Name != "voice" || got[0].Frames != 0 || got[0].AudioRate != 16000 ||
+		got[0].Channels != 1 || got[0].Duration != 1.5 || got[0].Memory <= 0 {
+		t.Errorf("probe = %+v", got)
+	}
+}
+
+func TestCLIViewerWritesPage(t *testing.T) {
+	bin := segcastBin(t)
+	out := filepath.Join(t.TempDir(), "viewer.html")
+	if r := runCLI(t, bin, "", "viewer", "--out", out); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	page, err := os.ReadFile(out)
+	if err != nil || !bytes.Contains(page, []byte("<video")) || !bytes.Contains(page, []byte("RTCPeerConnection")) {
+		t.Errorf("viewer page: %v, %d bytes", err, len(page))
+	}
+}

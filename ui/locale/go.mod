@@ -1,0 +1,3 @@
+module early.segcast/locale
+
+go 1.26
