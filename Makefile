@@ -22,9 +22,11 @@ run: build
 test: test-deps
 	.ci/test.sh
 
-# Benchmarks behind bench/README.md (minutes; not part of `make test`).
-bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./engine/ ./rtc/... ./bench/
+# Benchmarks behind bench/README.md (many minutes; not part of `make test`).
+# bench/README.md gives the command behind each number.
+bench: test-deps
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./engine/ ./rtc/...
+	$(GO) test -tags smoke -run '^$$' -bench PreviewXvfb -benchtime 1x ./ui/
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -14,6 +14,7 @@ import (
 	"image"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -337,6 +338,12 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	inputs, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if *listen != "" {
+		_, port, err := net.SplitHostPort(*listen)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+			return badInput("--listen %q: want ADDR:PORT with a port from 0 to 65535", *listen)
+		}
 	}
 	md, err := m.load(ctx, inputs)
 	if err != nil {

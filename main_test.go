@@ -95,6 +95,7 @@ func TestCLIBadInputExitsTwoWithOneLine(t *testing.T) {
 		{"unknown flag", "", []string{"timeline", "--bogus"}, "bogus"},
 		{"probe without input", "", []string{"probe"}, "INPUT"},
 		{"viewer without out", "", []string{"viewer"}, "--out"},
+		{"bad listen port", "", []string{"serve", "--pattern", "--listen", "127.0.0.1:99999"}, "--listen"},
 		{"garbage offer", "not an offer\n", []string{"stream", "--pattern", "--size", "160x120"}, "offer"},
 	}
 	for _, c := range cases {
