@@ -7,10 +7,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"segcast/bench"
 	"strconv"
-	"syscall"
 	"testing"
-	"time"
 
 	"golang.org/x/image/draw"
 )
@@ -31,19 +30,11 @@ func benchContent(b *testing.B) []*image.YCbCr {
 	return fs
 }
 
-// cpuNow is the CPU time (user + system) this process has used. The
-// machine is shared, so CPU time per frame is steadier than wall time.
-func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // benchLoad loads path b.N times and reports frames/s and bytes held per
 // frame.
 func benchLoad(b *testing.B, path string, budget int64) {
 	var held int64
-	cpu0 := cpuNow()
+	cpu0 := bench.ProcessCPU()
 	for b.Loop() {
 		seg, err := Load(context.Background(), path, LoadOptions{Store: NewFrameStore(budget)})
 		if err != nil {
@@ -54,7 +45,7 @@ func benchLoad(b *testing.B, path string, budget int64) {
 	}
 	b.ReportMetric(float64(b.N*benchFrames)/b.Elapsed().Seconds(), "frames/s")
 	b.ReportMetric(float64(held), "bytes/frame")
-	b.ReportMetric(float64(cpuNow()-cpu0)/float64(b.N*benchFrames), "cpu-ns/frame")
+	b.ReportMetric(float64(bench.ProcessCPU()-cpu0)/float64(b.N*benchFrames), "cpu-ns/frame")
 	b.ReportMetric(0, "ns/op")
 }
 
@@ -97,25 +88,25 @@ func BenchmarkCompressedFrame720p(b *testing.B) {
 	}
 	b.Run("decode", func(b *testing.B) {
 		k := 0
-		cpu0 := cpuNow()
+		cpu0 := bench.ProcessCPU()
 		for b.Loop() {
 			if _, err := decodeFrame(data[k%len(data)]); err != nil {
 				b.Fatal(err)
 			}
 			k++
 		}
-		b.ReportMetric(float64(cpuNow()-cpu0)/float64(b.N), "cpu-ns/frame")
+		b.ReportMetric(float64(bench.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/frame")
 		b.ReportMetric(float64(size/len(data)), "bytes/frame")
 	})
 	b.Run("encode", func(b *testing.B) {
 		k := 0
-		cpu0 := cpuNow()
+		cpu0 := bench.ProcessCPU()
 		for b.Loop() {
 			if _, err := encodeFrame(frames[k%len(frames)]); err != nil {
 				b.Fatal(err)
 			}
 			k++
 		}
-		b.ReportMetric(float64(cpuNow()-cpu0)/float64(b.N), "cpu-ns/frame")
+		b.ReportMetric(float64(bench.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/frame")
 	})
 }

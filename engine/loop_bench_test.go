@@ -3,7 +3,7 @@ package engine
 import (
 	"context"
 	"io"
-	"syscall"
+	"segcast/bench"
 	"testing"
 	"time"
 )
@@ -43,22 +43,14 @@ func BenchmarkLoopWallClock(b *testing.B) {
 	l.Play()
 	l.AddSink(loopNopSink{})
 	ctx := context.Background()
-	cpu0 := loopCPUTime(b)
+	cpu0 := bench.ProcessCPU()
 	for i := 1; b.Loop(); i++ {
 		if err := l.RunFor(ctx, time.Duration(i)*time.Second); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64((loopCPUTime(b)-cpu0).Microseconds())/1e3/float64(b.N), "cpu-ms/media-s")
+	b.ReportMetric(float64((bench.ProcessCPU()-cpu0).Microseconds())/1e3/float64(b.N), "cpu-ms/media-s")
 	b.ReportMetric(float64(l.Stats().MaxLateness.Microseconds()), "max-late-µs")
-}
-
-func loopCPUTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkTimelineCSV writes one minute of the pattern at 29.97 fps

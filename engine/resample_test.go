@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"segcast/bench"
+
 	"math"
 	"testing"
 )
@@ -98,12 +100,12 @@ func BenchmarkResample(b *testing.B) {
 	for _, rate := range []int{16000, 44100} {
 		in := sineTone(1000, rate, 10*rate, 2, 0.5) // 10 s stereo
 		b.Run(map[int]string{16000: "16k", 44100: "44k1"}[rate], func(b *testing.B) {
-			cpu0 := cpuNow()
+			cpu0 := bench.ProcessCPU()
 			for b.Loop() {
 				Resample48k(in, 2, rate)
 			}
 			b.ReportMetric(float64(b.N)*10/b.Elapsed().Seconds(), "audio-s/s")
-			b.ReportMetric(float64(b.N)*10/(cpuNow()-cpu0).Seconds(), "audio-s/cpu-s")
+			b.ReportMetric(float64(b.N)*10/(bench.ProcessCPU()-cpu0).Seconds(), "audio-s/cpu-s")
 		})
 	}
 }

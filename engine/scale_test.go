@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"segcast/bench"
+
 	"image"
 	"math/rand/v2"
 	"testing"
@@ -123,22 +125,22 @@ func BenchmarkLetterbox(b *testing.B) {
 	} {
 		src := testFrame(c.src.X, c.src.Y, 1)
 		b.Run("ours/"+c.name, func(b *testing.B) {
-			cpu0 := cpuNow()
+			cpu0 := bench.ProcessCPU()
 			for b.Loop() {
 				letterbox(src, c.out)
 			}
-			b.ReportMetric(float64(cpuNow()-cpu0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(bench.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 		})
 		for _, k := range []struct {
 			name string
 			k    draw.Interpolator
 		}{{"CatmullRom", draw.CatmullRom}, {"ApproxBiLinear", draw.ApproxBiLinear}} {
 			b.Run("xdraw"+k.name+"/"+c.name, func(b *testing.B) {
-				cpu0 := cpuNow()
+				cpu0 := bench.ProcessCPU()
 				for b.Loop() {
 					drawLetterbox(src, c.out, k.k)
 				}
-				b.ReportMetric(float64(cpuNow()-cpu0)/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(bench.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 			})
 		}
 	}

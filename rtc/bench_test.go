@@ -9,21 +9,12 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"segcast/bench"
 	"segcast/engine"
 )
-
-// cpuTime is the process's user+system CPU time so far.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // benchSeconds is the measured stretch of media per run
 // (SEGCAST_BENCH_SECONDS, default 10).
@@ -111,9 +102,9 @@ func benchStream(b *testing.B, viewers int, farm bool) {
 	measuring = true
 	mu.Unlock()
 	before, start := sess.Stats(), time.Now()
-	cpu0 := cpuTime(b)
+	cpu0 := bench.ProcessCPU()
 	time.Sleep(benchSeconds())
-	cpu := cpuTime(b) - cpu0
+	cpu := bench.ProcessCPU() - cpu0
 	media := time.Since(start)
 	after := sess.Stats()
 	mu.Lock()

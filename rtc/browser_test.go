@@ -11,13 +11,13 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"segcast/assets"
+	"segcast/bench"
 	"segcast/engine"
 )
 
@@ -431,7 +431,7 @@ func benchBrowserViewer(b *testing.B, w, h int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		self0, late0 := processCPU(), senderLate(loop, sess)()
+		self0, late0 := bench.ProcessCPU(), senderLate(loop, sess)()
 		loop0, sess0 := loop.Stats(), sess.Stats()
 		start := time.Now()
 		samples := watchPlayback(ctx, b, window, senderLate(loop, sess))
@@ -443,7 +443,7 @@ func benchBrowserViewer(b *testing.B, w, h int) {
 		first, last := samples[0], samples[len(samples)-1]
 		span := float64(len(samples) - 1)
 		b.ReportMetric((cpu1-cpu0).Seconds()/wall.Seconds(), "chromium-cores")
-		b.ReportMetric((processCPU()-self0).Seconds()/wall.Seconds(), "segcast-cores")
+		b.ReportMetric((bench.ProcessCPU()-self0).Seconds()/wall.Seconds(), "segcast-cores")
 		b.ReportMetric(float64(last.FramesDecoded-first.FramesDecoded)/span, "decoded-fps")
 		b.ReportMetric(last.JitterBufferMs, "video-jb-ms")
 		b.ReportMetric(last.AudioJitterBufferMs, "audio-jb-ms")
@@ -459,15 +459,6 @@ func benchBrowserViewer(b *testing.B, w, h int) {
 			loop1.VideoFrames-loop0.VideoFrames, sess1.VideoFramesSent-sess0.VideoFramesSent, sess1.VideoSkipped-sess0.VideoSkipped,
 			sess1.LateVideo-sess0.LateVideo, sess1.LateAudio-sess0.LateAudio, sess1.Dropped-sess0.Dropped, sess1.Keyframes-sess0.Keyframes)
 	}
-}
-
-// processCPU is this process's user+system CPU time so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // A saved viewer page (`segcast viewer --out`) opened with

@@ -1,18 +1,9 @@
 package opusenc
 
 import (
-	"syscall"
+	"segcast/bench"
 	"testing"
-	"time"
 )
-
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkEncode20ms encodes one 20 ms stereo chunk of speech-like sound
 // per op, as configured for the stream, and reports CPU seconds per media
@@ -27,7 +18,7 @@ func BenchmarkEncode20ms(b *testing.B) {
 		chunks[n] = speech(int64(n) * FrameSamples)
 	}
 	bytes := 0
-	cpu0 := cpuTime(b)
+	cpu0 := bench.ProcessCPU()
 	b.ResetTimer()
 	for i := range b.N {
 		pkt, err := e.Encode(chunks[i%len(chunks)])
@@ -38,7 +29,7 @@ func BenchmarkEncode20ms(b *testing.B) {
 	}
 	b.StopTimer()
 	media := float64(b.N) * 0.02
-	b.ReportMetric((cpuTime(b)-cpu0).Seconds()/media, "cpu-s/media-s")
+	b.ReportMetric((bench.ProcessCPU()-cpu0).Seconds()/media, "cpu-s/media-s")
 	b.ReportMetric(float64(bytes*8)/media/1000, "kbps")
 }
 

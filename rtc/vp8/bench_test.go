@@ -3,21 +3,11 @@ package vp8
 import (
 	"fmt"
 	"image"
-	"syscall"
 	"testing"
-	"time"
 
+	"segcast/bench"
 	"segcast/engine"
 )
-
-// cpuTime is the CPU time (user + system, all threads) used by the process.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // frames720 draws two seconds of 720p content, looped by the benchmarks.
 func frames720(draw func(w, h, k int) *image.YCbCr) []*image.YCbCr {
@@ -74,7 +64,7 @@ func benchEncode(b *testing.B, frames []*image.YCbCr, tu tuning, threads int) {
 	}
 	defer e.Close()
 	out := make([][]byte, 0, b.N)
-	cpu0 := cpuTime(b)
+	cpu0 := bench.ProcessCPU()
 	b.ResetTimer()
 	for i := range b.N {
 		fs, err := e.Encode(frames[i%len(frames)], int64(i), false)
@@ -84,7 +74,7 @@ func benchEncode(b *testing.B, frames []*image.YCbCr, tu tuning, threads int) {
 		out = append(out, fs[0].Data)
 	}
 	b.StopTimer()
-	cpu := cpuTime(b) - cpu0
+	cpu := bench.ProcessCPU() - cpu0
 	media := float64(b.N) / 30
 	total := 0
 	for _, f := range out {
@@ -156,7 +146,7 @@ func BenchmarkDecode720p(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer d.Close()
-	cpu0 := cpuTime(b)
+	cpu0 := bench.ProcessCPU()
 	b.ResetTimer()
 	for i := range b.N {
 		if _, err := d.Decode(data[i%len(data)]); err != nil { // wraps at the keyframe
@@ -164,5 +154,5 @@ func BenchmarkDecode720p(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric((cpuTime(b)-cpu0).Seconds()/(float64(b.N)/30), "cpu-s/media-s")
+	b.ReportMetric((bench.ProcessCPU()-cpu0).Seconds()/(float64(b.N)/30), "cpu-s/media-s")
 }
