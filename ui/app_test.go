@@ -179,6 +179,28 @@ func TestTransportDrivesEngine(t *testing.T) {
 	if pos().Looping == wasLooping {
 		t.Fatalf("loop check: looping still %v", wasLooping)
 	}
+	h.key(fyne.KeyL)
+	if pos().Looping != wasLooping || h.c.tr.loop.Checked != wasLooping {
+		t.Fatalf("L: looping %v, check %v, want both back to %v", pos().Looping, h.c.tr.loop.Checked, wasLooping)
+	}
+	h.key(fyne.KeyPageDown)
+	if p := pos(); p.Segment != 1 {
+		t.Fatalf("Page Down: at segment %d, want 1", p.Segment)
+	}
+	h.key(fyne.KeyPageUp)
+	if p := pos(); p.Segment != 0 {
+		t.Fatalf("Page Up: at segment %d, want 0", p.Segment)
+	}
+	muted := h.c.tr.mute.Checked
+	h.key(fyne.KeyM)
+	if h.c.tr.mute.Checked == muted {
+		t.Fatal("M: mute check did not change")
+	}
+	h.key(fyne.KeyHome)
+	if p := pos(); p.Segment != -1 || p.Playing {
+		t.Fatalf("Home: %+v, want stopped", p)
+	}
+	h.tap(h.c.tr.play)
 	h.tap(h.c.tr.stop)
 	if p := pos(); p.Segment != -1 || p.Playing {
 		t.Fatalf("stop: %+v, want stopped", p)

@@ -136,8 +136,10 @@ func (c *controller) step(dir int) {
 	}
 }
 
-// installShortcuts binds Space and the arrows; menu items carry Ctrl+O
-// and Ctrl+Q, registered on the canvas too so they work everywhere.
+// installShortcuts binds the transport keys (Space play/pause, ←/→ step,
+// Page Up/Down previous/next segment, Home stop, L loop, M mute); menu
+// items carry Ctrl+O and Ctrl+Q, registered on the canvas too so they work
+// everywhere.
 func (c *controller) installShortcuts() {
 	cv := c.win.Canvas()
 	cv.SetOnTypedKey(func(e *fyne.KeyEvent) {
@@ -148,6 +150,16 @@ func (c *controller) installShortcuts() {
 			c.step(-1)
 		case fyne.KeyRight:
 			c.step(+1)
+		case fyne.KeyPageUp:
+			c.loop.Prev()
+		case fyne.KeyPageDown:
+			c.loop.Next()
+		case fyne.KeyHome:
+			c.loop.Stop()
+		case fyne.KeyL:
+			c.tr.loop.SetChecked(!c.tr.loop.Checked) // runs its OnChanged
+		case fyne.KeyM:
+			c.tr.mute.SetChecked(!c.tr.mute.Checked)
 		}
 	})
 	cv.AddShortcut(shortcutOpen(), func(fyne.Shortcut) { c.openFiles() })
