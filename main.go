@@ -41,6 +41,8 @@ const usage = `usage:
   segcast serve [INPUT...] [--pattern] [--loop] [--listen ADDR:PORT] [--duration D]
                                      share on the LAN: viewer URL, WHEP URL, QR code
   segcast viewer --out FILE          write the browser viewer page
+  segcast measure [INPUT...] [--pattern] [--duration D] [--out DIR] [--browser PATH]
+                                     measure A/V sync and latency in headless Chromium
 
 INPUT is a segment folder (images + WAV), a .y4m, a .wav, or an MP4/MOV/MKV/WebM.
 `
@@ -83,6 +85,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		return serve(ctx, args[1:], stdout)
 	case "viewer":
 		return viewer(args[1:])
+	case "measure":
+		return measure(ctx, args[1:], stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -358,6 +362,42 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 		},
 		Addr: *listen, Duration: m.duration, Out: stdout,
 	})
+}
+
+func measure(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlagSet("measure")
+	var m mediaFlags
+	m.register(fs)
+	out := fs.String("out", ".", "folder for report.json and report.png")
+	browser := fs.String("browser", rtc.DefaultBrowser, "Chromium to run the viewer page in")
+	inputs, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if m.duration == 0 {
+		m.duration = time.Minute
+	}
+	if _, err := os.Stat(*browser); err != nil {
+		return badInput("--browser %s: %v (install Debian's chromium, or give its path)", *browser, err)
+	}
+	if st, err := os.Stat(*out); err != nil || !st.IsDir() {
+		return badInput("--out %s: not a folder", *out)
+	}
+	md, err := m.load(ctx, inputs)
+	if err != nil {
+		return err
+	}
+	clock := engine.NewWallClock()
+	loop := md.newLoop(clock, true)
+	r, err := rtc.Measure(ctx, loop, rtc.MeasureOptions{
+		Config:   rtc.Config{Width: md.size.X, Height: md.size.Y, Rate: md.rate, Clock: clock, Log: logger()},
+		Duration: m.duration, OutDir: *out, Browser: *browser, Log: logger(),
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, r.OneLine())
+	return nil
 }
 
 func viewer(args []string) error {

@@ -42,3 +42,21 @@ func TestViewerPageWHEPFillsEndpoint(t *testing.T) {
 		t.Fatal("ViewerPageWHEP changed the embedded page")
 	}
 }
+
+func TestViewerPageInlinesMeasureJS(t *testing.T) {
+	for name, page := range map[string][]byte{"ViewerPage": ViewerPage(), "ViewerPageWHEP": ViewerPageWHEP("whep")} {
+		if bytes.Contains(page, []byte(measureSlot)) {
+			t.Errorf("%s: measure.js slot left empty", name)
+		}
+		if !bytes.Contains(page, []byte("export class Measurer")) || !bytes.Contains(page, []byte("globalThis.SegcastMeasure")) {
+			t.Errorf("%s: measure.js not inlined", name)
+		}
+		if !bytes.Contains(page, []byte(`createDataChannel(SYNC_LABEL)`)) {
+			t.Errorf("%s: page does not open the sync channel", name)
+		}
+	}
+	// Inlined into a <script> element, the module must not close it.
+	if bytes.Contains(bytes.ToLower(measureJS), []byte("</script")) {
+		t.Error("measure.js contains </script, which would end the inline element")
+	}
+}

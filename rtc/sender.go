@@ -37,6 +37,10 @@ type batch struct {
 	ready    chan struct{} // closed by the encoder when pkts is final
 	pkts     []*rtp.Packet // nil: nothing to send (idle or failed)
 	bytes    int
+	// flashK is the pattern frame index of a flash frame (the index drawn
+	// in the picture), or -1: its write time goes to the viewers' sync
+	// channels for latency.
+	flashK int64
 }
 
 type videoJob struct {
@@ -53,20 +57,27 @@ type audioJob struct {
 
 // trackSender writes one track's batches at their deadlines.
 type trackSender struct {
-	track   *webrtc.TrackLocalStaticRTP
-	queue   chan *batch
-	errs    errRing
-	sent    atomic.Int64 // items written with at least one packet
-	late    atomic.Int64
-	bytes   atomic.Int64
-	packets atomic.Int64
+	track *webrtc.TrackLocalStaticRTP
+	queue chan *batch
+	errs  errRing
+	// longErrs keeps about ten minutes of send-time errors for reports
+	// (avsync.NewSendError).
+	longErrs errRing
+	sent     atomic.Int64 // items written with at least one packet
+	late     atomic.Int64
+	bytes    atomic.Int64
+	packets  atomic.Int64
 	// onSent, when set (tests), sees each item's RTP timestamp and
 	// send-time error.
 	onSent func(ts uint32, sendErr time.Duration)
+	// onFlash, when set, is told when a flash frame's packets were
+	// written (clock time); it must not block.
+	onFlash func(k int64, wrote time.Duration)
 }
 
 func newTrackSender(track *webrtc.TrackLocalStaticRTP) *trackSender {
-	return &trackSender{track: track, queue: make(chan *batch, queueLen)}
+	return &trackSender{track: track, queue: make(chan *batch, queueLen),
+		longErrs: errRing{size: sendErrKeep}}
 }
 
 // run writes batches in order, each at its absolute deadline.
@@ -89,7 +100,8 @@ func (t *trackSender) run(ctx context.Context, clock engine.Clock) {
 		if err := sleepUntilPrecise(ctx, clock, b.deadline); err != nil {
 			return
 		}
-		sendErr := clock.Now() - b.deadline
+		wrote := clock.Now()
+		sendErr := wrote - b.deadline
 		for _, p := range b.pkts {
 			// An error here is one viewer's transport closing; the
 			// others still got the packet, and the viewer's own state
@@ -97,6 +109,10 @@ func (t *trackSender) run(ctx context.Context, clock engine.Clock) {
 			_ = t.track.WriteRTP(p)
 		}
 		t.errs.add(sendErr)
+		t.longErrs.add(sendErr)
+		if b.flashK >= 0 && t.onFlash != nil {
+			t.onFlash(b.flashK, wrote)
+		}
 		if t.onSent != nil {
 			t.onSent(b.pkts[0].Timestamp, sendErr)
 		}
@@ -156,7 +172,7 @@ func (s *Session) WriteVideo(f *engine.VideoFrame) {
 	if s.ctx.Err() != nil {
 		return
 	}
-	b := &batch{deadline: f.Deadline, ready: make(chan struct{})}
+	b := &batch{deadline: f.Deadline, ready: make(chan struct{}), flashK: -1}
 	if !s.video.enqueue(b) {
 		s.dropped.Add(1)
 		return
@@ -174,7 +190,7 @@ func (s *Session) WriteAudio(c *engine.AudioChunk) {
 	if s.ctx.Err() != nil {
 		return
 	}
-	b := &batch{deadline: c.Deadline, ready: make(chan struct{})}
+	b := &batch{deadline: c.Deadline, ready: make(chan struct{}), flashK: -1}
 	if !s.audio.enqueue(b) {
 		s.dropped.Add(1)
 		return
@@ -249,6 +265,11 @@ func (s *Session) encodeFrame(ve *videoEncoder, job *videoJob) error {
 			ve.bitrate = target
 			s.bitrate.Store(int64(target))
 		}
+	}
+	if job.frame.SourceIndex >= 0 && engine.IsFlash(img) {
+		// The sync pattern draws its frame index (mod 2^24) in the
+		// picture; the page reads it back to match our send time.
+		job.b.flashK = int64(job.frame.SourceIndex) & patternIndexMask
 	}
 	force := s.needKey.Swap(false)
 	frames, err := ve.enc.Encode(img, job.frame.Seq, force)

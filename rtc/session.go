@@ -20,6 +20,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"segcast/engine"
+	"segcast/rtc/avsync"
 	"segcast/rtc/opusenc"
 	"segcast/rtc/vp8"
 )
@@ -69,6 +70,9 @@ type Config struct {
 	// onSent, for tests, is told of every item written: its kind, RTP
 	// timestamp and send-time error.
 	onSent func(kind string, ts uint32, sendErr time.Duration)
+	// impair, for the impaired-case benchmark, drops and delays what
+	// each viewer is sent (measure_impair.go).
+	impair impairment
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -140,8 +144,10 @@ type Session struct {
 	mu        sync.Mutex
 	viewers   []*Viewer // join order
 	onChanged func()
-	closed    bool
-	connected atomic.Int32 // viewers in state connected
+	// onMeasurement gets the viewers' A/V rows (measure_sync.go).
+	onMeasurement func(viewerID string, m avsync.Measurement)
+	closed        bool
+	connected     atomic.Int32 // viewers in state connected
 
 	// RTP timestamp offsets (random per session, RFC 3550): the wire
 	// timestamp is base + the engine's. Tests read them.
@@ -197,6 +203,7 @@ func NewSession(cfg Config) (*Session, error) {
 		s.video.onSent = func(ts uint32, e time.Duration) { cfg.onSent("video", ts, e) }
 		s.audio.onSent = func(ts uint32, e time.Duration) { cfg.onSent("audio", ts, e) }
 	}
+	s.video.onFlash = s.flashSent
 	s.bitrate.Store(int64(cfg.Bitrate))
 	s.lastPLIKey.Store(int64(-keyframeGap))
 	// RFC 3550 wants random initial sequence numbers and timestamps;

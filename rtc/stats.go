@@ -71,9 +71,11 @@ type Percentiles struct {
 // four minutes of video at 30 fps.
 const sendErrWindow = 8192
 
-// errRing keeps the last sendErrWindow send-time errors of one track.
+// errRing keeps the last size (default sendErrWindow) send-time errors
+// of one track.
 type errRing struct {
 	mu   sync.Mutex
+	size int // 0 = sendErrWindow
 	buf  []time.Duration
 	next int
 }
@@ -81,12 +83,16 @@ type errRing struct {
 func (r *errRing) add(d time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.buf) < sendErrWindow {
+	size := r.size
+	if size == 0 {
+		size = sendErrWindow
+	}
+	if len(r.buf) < size {
 		r.buf = append(r.buf, d)
 		return
 	}
 	r.buf[r.next] = d
-	r.next = (r.next + 1) % sendErrWindow
+	r.next = (r.next + 1) % size
 }
 
 // all returns a copy of what is held, oldest first is not guaranteed.

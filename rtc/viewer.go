@@ -1,6 +1,7 @@
 package rtc
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -34,6 +35,11 @@ type Viewer struct {
 	acceptMu sync.Mutex // serialises Accept; not held by pion callbacks
 	offerSDP string     // set in offer mode, to check the answer against
 	answered bool
+
+	// sync is the viewer's end of the sync DataChannel; syncDone
+	// stops its goroutines.
+	sync     *viewerSync
+	syncDone context.CancelFunc
 
 	closeOnce sync.Once
 	closeErr  error
@@ -73,6 +79,9 @@ func (s *Session) newViewer(offering bool) (*Viewer, error) {
 		return nil, fmt.Errorf("rtc: register Opus: %w", err)
 	}
 	reg := &interceptor.Registry{}
+	if s.cfg.impair.active() {
+		reg.Add(impairFactory{s.cfg.impair}) // first: next to the network
+	}
 	// GCC without its pacer: our sender already writes each item at its
 	// deadline, and a pacer would queue audio behind video bursts.
 	bwe, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
@@ -111,6 +120,24 @@ func (s *Session) newViewer(offering bool) (*Viewer, error) {
 	if err := v.addTracks(offering); err != nil {
 		_ = pc.Close()
 		return nil, err
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	v.sync, v.syncDone = newViewerSync(s, v.id, ctx), cancel
+	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
+		if dc.Label() == SyncChannelLabel {
+			v.sync.attach(dc)
+		}
+	})
+	if offering {
+		// The offerer creates the channel: a page answering our offer
+		// gets it through ondatachannel.
+		dc, err := pc.CreateDataChannel(SyncChannelLabel, nil)
+		if err != nil {
+			cancel()
+			_ = pc.Close()
+			return nil, fmt.Errorf("rtc: sync data channel: %w", err)
+		}
+		v.sync.attach(dc)
 	}
 	pc.OnConnectionStateChange(v.stateChanged)
 	return v, nil
@@ -195,6 +222,7 @@ func (v *Viewer) stateChanged(webrtc.PeerConnectionState) {
 // other viewers are untouched.
 func (v *Viewer) Close() error {
 	v.closeOnce.Do(func() {
+		v.syncDone()
 		v.s.removeViewer(v)
 		v.closeErr = v.pc.Close()
 		if v.closeErr != nil {

@@ -91,6 +91,7 @@ func newController(parent context.Context, a fyne.App, opt Options, e env) (*con
 	c.loop.AddSink(c.preview)
 	if c.audio != nil {
 		c.loop.AddSink(c.audio)
+		c.preview.local.setHeard(heardFromDevice(c.audio))
 	}
 	c.store = engine.NewFrameStore(c.set.budget())
 

@@ -27,7 +27,10 @@ func (c *controller) menu() *fyne.MainMenu {
 		fyne.NewMenuItem("Previous segment", c.loop.Prev),
 		fyne.NewMenuItem("Next segment", c.loop.Next),
 	)
-	return fyne.NewMainMenu(file, playback)
+	syncMenu := fyne.NewMenu("Sync",
+		fyne.NewMenuItem("Local sync…", func() { c.openLocalSync() }),
+	)
+	return fyne.NewMainMenu(file, playback, syncMenu)
 }
 
 // showError shows err in a dialog over the window.

@@ -32,6 +32,7 @@ type preview struct {
 	label  *widget.Label
 	frames chan engine.VideoFrame
 	wave   *waveHistory
+	local  *localSync // heard-vs-shown log of every frame put on screen
 
 	delay   atomic.Int64 // ns added to deadlines (output latency when streaming)
 	shown   atomic.Int64 // frames handed to the UI thread
@@ -56,6 +57,7 @@ func newPreview(clock engine.Clock, do func(func())) *preview {
 		label:  widget.NewLabel("--:--:--:--"),
 		frames: make(chan engine.VideoFrame, 8),
 		wave:   newWaveHistory(),
+		local:  newLocalSync(),
 		pics:   newBufPool(previewRing),
 		strips: newBufPool(previewRing),
 	}
@@ -112,7 +114,8 @@ func (p *preview) run(ctx context.Context) {
 		}
 		p.wave.draw(strip, f.MediaNS)
 		text := p.describe(&f)
-		if err := p.clock.SleepUntil(ctx, f.Deadline+time.Duration(p.delay.Load())); err != nil {
+		due := f.Deadline + time.Duration(p.delay.Load())
+		if err := p.clock.SleepUntil(ctx, due); err != nil {
 			return
 		}
 		p.do(func() {
@@ -132,6 +135,8 @@ func (p *preview) run(ctx context.Context) {
 			p.strip.Refresh()
 			p.label.SetText(text)
 			p.shown.Add(1)
+			now := p.clock.Now()
+			p.local.record(shownFrame{seq: f.Seq, mediaNS: f.MediaNS, late: now - due, at: now, dropped: p.dropped.Load()})
 		})
 	}
 }

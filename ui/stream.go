@@ -297,7 +297,8 @@ func (s *streamPanel) refresh() {
 				s.say("Close viewer %s: %v", id, err)
 			}
 		})
-		rows = append(rows, container.NewBorder(nil, nil, nil, closeBtn, widget.NewLabel(text)))
+		rows = append(rows, container.NewBorder(nil, nil, nil, closeBtn, widget.NewLabel(text)),
+			widget.NewButton("Drift…", func() { s.openViewerDrift(id) }))
 	}
 	if len(rows) == 0 {
 		rows = append(rows, widget.NewLabel("No viewers"))

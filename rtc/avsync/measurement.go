@@ -1,0 +1,58 @@
+package avsync
+
+// Measurement is one flash/beep pair as the viewer page reports it. Times
+// ending in _ms are milliseconds; VideoMS and AudioMS are on the page's
+// performance.now() scale. Every number is an Opt so that a row, however
+// built, always encodes as JSON; decoded rows have the first four known.
+type Measurement struct {
+	// FlashIndex is the pattern frame index k read from the flash frame.
+	FlashIndex int64 `json:"flash_index"`
+	// VideoMS is when the flash frame was presented (requestVideoFrameCallback's
+	// expectedDisplayTime, else presentationTime).
+	VideoMS Opt `json:"video_ms"`
+	// AudioMS is when its beep was heard (onset, output latency included).
+	AudioMS Opt `json:"audio_ms"`
+	// OffsetMS is AudioMS − VideoMS: positive when audio is late.
+	OffsetMS Opt `json:"offset_ms"`
+	// LatencyMS is send-to-present for the flash frame, when the page knew
+	// the app's send time and the clock offset.
+	LatencyMS Opt `json:"latency_ms"`
+	// AtMS is the app's clock when the row arrived (filled by the app).
+	AtMS Opt `json:"at_ms"`
+	Stats
+}
+
+// Stats are the getStats figures the page sends with each row (and alone
+// in "stats" messages). Counters are cumulative since the viewer connected.
+type Stats struct {
+	// JitterBufferMS is the video jitter buffer delay over the last stats
+	// interval (Δ jitterBufferDelay / Δ jitterBufferEmittedCount).
+	JitterBufferMS Opt `json:"jitter_buffer_ms"`
+	// JitterTargetMS is the same for jitterBufferTargetDelay.
+	JitterTargetMS Opt `json:"jitter_target_ms"`
+	// Freezes is the video track's freezeCount.
+	Freezes Opt `json:"freezes"`
+	// ConcealedSamples is the audio track's concealedSamples.
+	ConcealedSamples Opt `json:"concealed_samples"`
+	// FramesDropped is the video track's framesDropped.
+	FramesDropped Opt `json:"frames_dropped"`
+	// PlayoutOffsetMS is video − audio estimatedPlayoutTimestamp from one
+	// getStats call: the offset (audio late positive) for any content.
+	PlayoutOffsetMS Opt `json:"playout_offset_ms"`
+}
+
+// unknownStats has every field unknown; decoding starts from it so that a
+// field the page left out stays unknown rather than becoming 0.
+func unknownStats() Stats {
+	u := Unknown()
+	return Stats{u, u, u, u, u, u}
+}
+
+// unknownMeasurement is the starting point for decoding a row.
+func unknownMeasurement() Measurement {
+	u := Unknown()
+	return Measurement{
+		FlashIndex: -1, VideoMS: u, AudioMS: u, OffsetMS: u,
+		LatencyMS: Unknown(), AtMS: Unknown(), Stats: unknownStats(),
+	}
+}

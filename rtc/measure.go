@@ -1,0 +1,315 @@
+package rtc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"segcast/engine"
+	"segcast/rtc/avsync"
+)
+
+// DefaultBrowser is the Chromium `segcast measure` drives.
+const DefaultBrowser = "/usr/bin/chromium"
+
+// DefaultSettle is the warm-up before measuring: Chrome's lip sync takes
+// about 15 s after connecting to converge (DESIGN.md, facts measured).
+const DefaultSettle = 15 * time.Second
+
+// measureConnectTimeout bounds browser start, page load and connection.
+const measureConnectTimeout = 30 * time.Second
+
+// MeasureOptions configures `segcast measure`.
+type MeasureOptions struct {
+	// Config sets up the session: the loop's size, rate and clock
+	// (Clock is required). ICE is restricted to loopback.
+	Config Config
+	// Duration is how long to measure once the connection is up and
+	// Settle has passed; it must be positive.
+	Duration time.Duration
+	// Settle is the warm-up after connecting whose rows are left out of
+	// the report; 0 means DefaultSettle, negative means none.
+	Settle time.Duration
+	// OutDir receives report.json and report.png; "" writes nothing.
+	OutDir string
+	// Browser is the Chromium binary; "" means DefaultBrowser.
+	Browser string
+	Log     *slog.Logger // nil = discard
+}
+
+// Measure streams loop to a headless Chromium running the viewer page on
+// loopback, lets the page measure A/V sync and latency for Settle +
+// Duration, and returns the report of the rows after Settle (with the
+// send-time errors of the run). With OutDir set it writes report.json and
+// report.png there. The loop must not be running; Measure runs it. A run
+// that streamed returns its report whatever the numbers; errors are for
+// runs that could not stream.
+func Measure(ctx context.Context, loop *engine.Loop, opt MeasureOptions) (avsync.Report, error) {
+	var none avsync.Report
+	if loop == nil {
+		return none, errors.New("measure: nil loop")
+	}
+	if opt.Config.Clock == nil {
+		return none, errors.New("measure: Config.Clock must be set to the loop's clock")
+	}
+	if opt.Duration <= 0 {
+		return none, fmt.Errorf("measure: duration %v must be positive", opt.Duration)
+	}
+	settle := opt.Settle
+	switch {
+	case settle == 0:
+		settle = DefaultSettle
+	case settle < 0:
+		settle = 0
+	}
+	browser := opt.Browser
+	if browser == "" {
+		browser = DefaultBrowser
+	}
+	if st, err := os.Stat(browser); err != nil || st.IsDir() {
+		return none, fmt.Errorf("measure: browser %s not found (install Debian's chromium or pass --browser PATH)", browser)
+	}
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opt.Config.Log == nil {
+		opt.Config.Log = log
+	}
+	opt.Config.LoopbackOnly = true
+	if opt.OutDir != "" {
+		if err := os.MkdirAll(opt.OutDir, 0o755); err != nil {
+			return none, fmt.Errorf("measure: out dir %s: %w", opt.OutDir, err)
+		}
+	}
+
+	sess, err := NewSession(opt.Config)
+	if err != nil {
+		return none, fmt.Errorf("measure: %w", err)
+	}
+	defer sess.Close()
+	rows := &rowLog{}
+	sess.OnMeasurement(func(_ string, m avsync.Measurement) { rows.add(m) })
+	changed := make(chan struct{}, 1)
+	sess.OnViewersChanged(func() {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	})
+	remove := loop.AddSink(sess)
+	defer remove() // before sess.Close: the loop stops calling first
+	srv, err := NewShareServer(sess, ShareOptions{Addr: "127.0.0.1:0", MaxViewers: 1, Log: log})
+	if err != nil {
+		return none, fmt.Errorf("measure: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return none, fmt.Errorf("measure: %w", err)
+	}
+	defer srv.Close()
+
+	bctx, stopBrowser, err := launchBrowser(ctx, browser, log)
+	if err != nil {
+		return none, err
+	}
+	defer stopBrowser()
+	// Set location instead of Navigate: a page playing media may hold
+	// back the load event Navigate waits for.
+	loadCtx, cancelLoad := context.WithTimeout(bctx, measureConnectTimeout)
+	_, err = chromedp.Run(loadCtx, chromedp.Evaluate[any](fmt.Sprintf("location.href = %q", srv.PageURL())))
+	cancelLoad()
+	if err != nil {
+		return none, fmt.Errorf("measure: open the viewer page in %s: %w", browser, err)
+	}
+	v, err := waitViewer(ctx, sess, changed, measureConnectTimeout)
+	if err != nil {
+		return none, err
+	}
+	log.Info("viewer connected; measuring", "viewer", v, "settle", settle, "duration", opt.Duration)
+
+	runCtx, stopLoop := context.WithCancel(ctx)
+	loopDone := make(chan error, 1)
+	loop.Play()
+	go func() { loopDone <- loop.Run(runCtx) }()
+	defer func() { stopLoop(); <-loopDone }()
+	start := opt.Config.Clock.Now()
+	measureFrom := start + settle
+	end := measureFrom + opt.Duration
+	if err := waitRun(ctx, opt.Config.Clock, end, sess, v, changed, loopDone); err != nil {
+		return none, err
+	}
+	stopLoop()
+	<-loopDone
+	loopDone <- nil // for the deferred wait
+
+	report := avsync.Summarise(rows.since(msOf(measureFrom)))
+	report.SendError = avsync.NewSendError(sess.SendErrors())
+	if info, ok := sess.Sync(v); ok {
+		if info.BadMessages > 0 {
+			log.Warn("the page sent bad sync messages", "count", info.BadMessages)
+		}
+		if report.Offset.Samples == 0 {
+			log.Warn("no A/V rows from the page", "sync_open", info.Open, "clock_offset_ms", info.ClockOffsetMS)
+		}
+	}
+	if opt.OutDir != "" {
+		if err := writeReport(opt.OutDir, report); err != nil {
+			return report, err
+		}
+	}
+	return report, nil
+}
+
+func msOf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// rowLog collects the rows the page sends, safe for pion's goroutines.
+type rowLog struct {
+	mu   sync.Mutex
+	rows []avsync.Measurement
+}
+
+func (l *rowLog) add(m avsync.Measurement) {
+	l.mu.Lock()
+	l.rows = append(l.rows, m)
+	l.mu.Unlock()
+}
+
+// since is the rows that arrived at or after fromMS (loop clock).
+func (l *rowLog) since(fromMS float64) []avsync.Measurement {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []avsync.Measurement
+	for _, m := range l.rows {
+		if float64(m.AtMS) >= fromMS {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// launchBrowser starts headless Chromium with a fresh profile, flags as
+// the browser tests use them (autoplay with sound, no mDNS host names,
+// no background throttling of the measuring page).
+func launchBrowser(ctx context.Context, browser string, log *slog.Logger) (context.Context, func(), error) {
+	profile, err := os.MkdirTemp("", "segcast-measure-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("measure: browser profile: %w", err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(browser),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-features", "WebRtcHideLocalIpsWithMdns"),
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		chromedp.WindowSize(1280, 800),
+		chromedp.UserDataDir(profile),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	bctx, cancelTab := chromedp.NewContext(actx, chromedp.WithErrorf(func(f string, a ...any) {
+		log.Debug("chromedp: " + fmt.Sprintf(f, a...))
+	}))
+	stop := func() {
+		cancelTab()
+		cancelAlloc()
+		_ = os.RemoveAll(profile)
+	}
+	// The first action starts the browser, whose life is then tied to
+	// the context it ran on: bctx, not a shorter-lived child.
+	if err := chromedp.Do(bctx); err != nil {
+		stop()
+		return nil, nil, fmt.Errorf("measure: start browser %s: %w", browser, err)
+	}
+	return bctx, stop, nil
+}
+
+// waitViewer waits for the page's viewer to connect; it returns its ID.
+func waitViewer(ctx context.Context, sess *Session, changed <-chan struct{}, within time.Duration) (string, error) {
+	timer := time.NewTimer(within)
+	defer timer.Stop()
+	for {
+		for _, vi := range sess.Viewers() {
+			if vi.State == "connected" {
+				return vi.ID, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("measure: waiting for the page to connect: %w", ctx.Err())
+		case <-timer.C:
+			return "", fmt.Errorf("measure: the viewer page did not connect within %v (viewers: %+v)", within, sess.Viewers())
+		case <-changed:
+		}
+	}
+}
+
+// waitRun waits until the loop clock reaches end; the viewer leaving or
+// the loop stopping first is an error, ctx ending is not (an interrupted
+// run still reports what it measured).
+func waitRun(ctx context.Context, clock engine.Clock, end time.Duration, sess *Session, viewer string,
+	changed <-chan struct{}, loopDone chan error) error {
+	timeout := make(chan struct{})
+	sleepCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		if clock.SleepUntil(sleepCtx, end) == nil {
+			close(timeout)
+		}
+	}()
+	for {
+		select {
+		case <-timeout:
+			return nil
+		case <-ctx.Done():
+			return nil
+		case err := <-loopDone:
+			loopDone <- err
+			return fmt.Errorf("measure: loop stopped: %w", err)
+		case <-changed:
+			if st := viewerStateByID(sess, viewer); st != "connected" && st != "connecting" {
+				return fmt.Errorf("measure: the viewer page is %s", orGone(st))
+			}
+		}
+	}
+}
+
+func viewerStateByID(sess *Session, id string) string {
+	for _, vi := range sess.Viewers() {
+		if vi.ID == id {
+			return vi.State
+		}
+	}
+	return ""
+}
+
+// writeReport writes dir/report.json and dir/report.png.
+func writeReport(dir string, r avsync.Report) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("measure: report: %w", err)
+	}
+	path := filepath.Join(dir, "report.json")
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("measure: write %s: %w", path, err)
+	}
+	if err := avsync.WritePNG(filepath.Join(dir, "report.png"), r); err != nil {
+		return fmt.Errorf("measure: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,99 @@
+package ui
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"segcast/engine/audioout"
+	"segcast/rtc/avsync"
+)
+
+// envLocalSyncChild tells the re-run test binary to play through the real
+// PortAudio output (HOME points at an .asoundrc whose default device is
+// an ALSA file PCM) and where to write what it measured.
+const envLocalSyncChild = "SEGCAST_UI_LOCALSYNC_RESULT"
+
+type localSyncChildResult struct {
+	Skip   string
+	Rows   []avsync.Measurement
+	Stats  audioout.Stats
+	Report avsync.Report
+}
+
+// The window's preview on a real audio device (PortAudio into an ALSA
+// file PCM) records its own sync: rows arrive for the frames shown and
+// the heard position stays within the output's queue (1 s) of the
+// picture. An ALSA file PCM over "null" takes samples as fast as they are
+// queued, in large bursts, with no real-time playout, so the offset it
+// gives is logged, not held to a sync target: that needs a sound card.
+func TestLocalSyncRealDevice(t *testing.T) {
+	if path := os.Getenv(envLocalSyncChild); path != "" {
+		localSyncChild(t, path)
+		return
+	}
+	dir := t.TempDir()
+	rc := fmt.Sprintf(`pcm.!default { type file slave.pcm "null" file "%s" format "raw" }`+"\n", filepath.Join(dir, "OUT.raw"))
+	if err := os.WriteFile(filepath.Join(dir, ".asoundrc"), []byte(rc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	resPath := filepath.Join(dir, "result.json")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLocalSyncRealDevice$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "HOME="+dir, envLocalSyncChild+"="+resPath)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(resPath)
+	if err != nil {
+		t.Fatalf("child wrote no result: %v", err)
+	}
+	var res localSyncChildResult
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Skip != "" {
+		t.Skipf("ALSA file device unusable: %s", res.Skip)
+	}
+	r := avsync.Summarise(res.Rows)
+	t.Logf("device stats %+v; %s; display delay p50 %v ms", res.Stats, r.OneLine(), r.Latency.P50)
+	if r.Offset.Samples < 30 {
+		t.Fatalf("%d rows recorded, want ≥ 30", r.Offset.Samples)
+	}
+	// A frame shown L late meets sound L further on (offset −L); without
+	// that, the heard position is within the output's 1 s queue of the
+	// frame's due time.
+	for _, m := range res.Rows {
+		if base := float64(m.OffsetMS + m.LatencyMS); math.Abs(base) > 1100 {
+			t.Errorf("frame %d: offset %v ms shown %v ms late: the heard position is not tracking the picture",
+				m.FlashIndex, m.OffsetMS, m.LatencyMS)
+		}
+	}
+}
+
+func localSyncChild(t *testing.T, resPath string) {
+	res := localSyncChildResult{}
+	defer func() {
+		b, _ := json.Marshal(res)
+		if err := os.WriteFile(resPath, b, 0o644); err != nil {
+			t.Error(err)
+		}
+	}()
+	out, err := audioout.Open(audioout.Options{})
+	if err != nil {
+		res.Skip = err.Error()
+		return
+	}
+	h := newHarnessAudio(t, Options{}, out) // the pattern plays at start
+	// However slow the machine, wait for 60 frames shown (2 s of pattern).
+	deadline := time.Now().Add(60 * time.Second)
+	for len(h.c.preview.local.measurements()) < 60 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	res.Rows = h.c.preview.local.measurements()
+	res.Stats = out.Stats()
+}
