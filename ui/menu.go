@@ -23,9 +23,11 @@ func (c *controller) menu() *fyne.MainMenu {
 	)
 	playback := fyne.NewMenu("Playback",
 		fyne.NewMenuItem("Play / Pause (Space)", c.togglePlay),
-		fyne.NewMenuItem("Stop", c.loop.Stop),
-		fyne.NewMenuItem("Previous segment", c.loop.Prev),
-		fyne.NewMenuItem("Next segment", c.loop.Next),
+		fyne.NewMenuItem("Stop (Home)", c.loop.Stop),
+		fyne.NewMenuItem("Previous segment (Page Up)", c.loop.Prev),
+		fyne.NewMenuItem("Next segment (Page Down)", c.loop.Next),
+		fyne.NewMenuItem("Loop on/off (L)", c.toggleLoop),
+		fyne.NewMenuItem("Mute on/off (M)", c.toggleMute),
 	)
 	syncMenu := fyne.NewMenu("Sync",
 		fyne.NewMenuItem("Local sync…", func() { c.openLocalSync() }),

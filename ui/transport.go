@@ -85,6 +85,10 @@ func (c *controller) togglePlay() {
 	}
 }
 
+// toggleLoop and toggleMute flip the checks, whose OnChanged does the work.
+func (c *controller) toggleLoop() { c.tr.loop.SetChecked(!c.tr.loop.Checked) }
+func (c *controller) toggleMute() { c.tr.mute.SetChecked(!c.tr.mute.Checked) }
+
 // currentSegment returns the play head's segment (nil when stopped).
 func (c *controller) currentSegment(p engine.Position) *engine.Segment {
 	segs := c.loop.Segments()
@@ -157,9 +161,9 @@ func (c *controller) installShortcuts() {
 		case fyne.KeyHome:
 			c.loop.Stop()
 		case fyne.KeyL:
-			c.tr.loop.SetChecked(!c.tr.loop.Checked) // runs its OnChanged
+			c.toggleLoop()
 		case fyne.KeyM:
-			c.tr.mute.SetChecked(!c.tr.mute.Checked)
+			c.toggleMute()
 		}
 	})
 	cv.AddShortcut(shortcutOpen(), func(fyne.Shortcut) { c.openFiles() })
