@@ -54,13 +54,18 @@ func Stream(ctx context.Context, loop *engine.Loop, opt StreamOptions) (err erro
 	log := sess.log
 	var connectedAt time.Time
 	defer func() {
-		sum := StreamSummary{Session: sess.Stats(), Loop: loop.Stats()}
+		viewers := sess.Viewers() // as they were while streaming
+		var streamed time.Duration
 		if !connectedAt.IsZero() {
-			sum.Streamed = time.Since(connectedAt)
+			streamed = time.Since(connectedAt)
 		}
 		if cerr := sess.Close(); err == nil {
 			err = cerr
 		}
+		// Counted after Close, which waits for the senders: packets
+		// already encoded are still written until then.
+		sum := StreamSummary{Session: sess.Stats(), Loop: loop.Stats(), Streamed: streamed}
+		sum.Session.Viewers = viewers
 		if err != nil {
 			sum.Error = err.Error()
 		}
