@@ -17,6 +17,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -423,6 +424,10 @@ func window(args []string) error {
 	inputs, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	// Fyne's GLFW driver panics without a display; say what is missing.
+	if runtime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		return errors.New("no display for the window (DISPLAY is not set); run it on a desktop, under xvfb-run, or use a subcommand (segcast help)")
 	}
 	opt := ui.Options{Pattern: m.pattern, Loop: m.loop, NoAudio: *noAudio, Log: logger()}
 	// Only flags the user gave override the saved settings.

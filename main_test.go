@@ -196,6 +196,18 @@ func TestCLIProbeJSON(t *testing.T) {
 	}
 }
 
+// Without a display the window is refused with a clear line, not a panic.
+func TestCLIWindowWithoutDisplay(t *testing.T) {
+	bin := segcastBin(t)
+	cmd := exec.Command(bin, "--no-audio")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !bytes.Contains(out, []byte("no display")) || bytes.Contains(out, []byte("panic")) {
+		t.Errorf("exit %v, output:\n%s", err, out)
+	}
+}
+
 func TestCLIViewerWritesPage(t *testing.T) {
 	bin := segcastBin(t)
 	out := filepath.Join(t.TempDir(), "viewer.html")
