@@ -9,6 +9,7 @@ import (
 // Devices lists the names of the devices that can play stereo, the default
 // first. It initialises PortAudio for the call.
 func Devices() ([]string, error) {
+	quietALSA()
 	if err := portaudio.Initialize(); err != nil {
 		return nil, fmt.Errorf("audio devices: initialise PortAudio: %w", err)
 	}

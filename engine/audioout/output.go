@@ -86,6 +86,7 @@ func Open(opt Options) (*Output, error) {
 	if opt.MaxQueue <= 0 {
 		opt.MaxQueue = time.Second
 	}
+	quietALSA()
 	if err := portaudio.Initialize(); err != nil {
 		return nil, fmt.Errorf("audio output: initialise PortAudio: %w", err)
 	}
