@@ -15,7 +15,7 @@ import (
 )
 
 // chromiumPath is Debian's chromium, the browser the e2e tests drive.
-const chromiumPath = "/usr/bin/chromium"
+const chromiumPath = DefaultBrowser
 
 // startChromium launches a fresh headless Chromium and returns a chromedp
 // context for one tab; everything is torn down when the test ends. extra
@@ -26,24 +26,7 @@ func startChromium(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skipf("browser e2e needs %s (Debian package chromium): %v", chromiumPath, err)
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		// Plain host candidates instead of mDNS names: no multicast
-		// leaves the machine, and pion needs no mDNS resolver.
-		chromedp.Flag("disable-features", "WebRtcHideLocalIpsWithMdns"),
-		chromedp.WindowSize(1280, 800),
-		chromedp.UserDataDir(t.TempDir()),
-	}
+	opts := chromiumOptions(chromiumPath, t.TempDir())
 	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))

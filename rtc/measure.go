@@ -195,15 +195,12 @@ func (l *rowLog) since(fromMS float64) []avsync.Measurement {
 	return out
 }
 
-// launchBrowser starts headless Chromium with a fresh profile, flags as
-// the browser tests use them (autoplay with sound, no mDNS host names,
-// no background throttling of the measuring page).
-func launchBrowser(ctx context.Context, browser string, log *slog.Logger) (context.Context, func(), error) {
-	profile, err := os.MkdirTemp("", "segcast-measure-")
-	if err != nil {
-		return nil, nil, fmt.Errorf("measure: browser profile: %w", err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
+// chromiumOptions are the flags Segcast runs headless Chromium with, here
+// and in the tests: a fresh profile, autoplay with sound, plain host
+// candidates instead of mDNS names (no multicast, no resolver needed), no
+// background networking or throttling of the measuring page.
+func chromiumOptions(browser, profile string) []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(browser),
 		chromedp.Flag("headless", true),
 		chromedp.NoSandbox,
@@ -221,6 +218,17 @@ func launchBrowser(ctx context.Context, browser string, log *slog.Logger) (conte
 		chromedp.WindowSize(1280, 800),
 		chromedp.UserDataDir(profile),
 	}
+}
+
+// launchBrowser starts headless Chromium with a fresh profile, flags as
+// the browser tests use them (autoplay with sound, no mDNS host names,
+// no background throttling of the measuring page).
+func launchBrowser(ctx context.Context, browser string, log *slog.Logger) (context.Context, func(), error) {
+	profile, err := os.MkdirTemp("", "segcast-measure-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("measure: browser profile: %w", err)
+	}
+	opts := chromiumOptions(browser, profile)
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	bctx, cancelTab := chromedp.NewContext(actx, chromedp.WithErrorf(func(f string, a ...any) {
 		log.Debug("chromedp: " + fmt.Sprintf(f, a...))
