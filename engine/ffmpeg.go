@@ -61,14 +61,8 @@ func lookTool(name, kind string) (string, error) {
 // runTool runs a tool to completion and returns its stdout (at most limit
 // bytes); ctx cancellation kills it.
 func runTool(ctx context.Context, limit int64, name string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, name, args...)
-	var stderr tailBuffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
+	cmd, out, stderr, err := startTool(ctx, name, args...)
 	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	data, rerr := io.ReadAll(io.LimitReader(out, limit+1))
@@ -77,10 +71,26 @@ func runTool(ctx context.Context, limit int64, name string, args ...string) ([]b
 		_ = cmd.Wait()
 		return nil, fmt.Errorf("%s: output over %d MiB", baseTool(name), limit>>20)
 	}
-	if err := waitTool(ctx, cmd, &stderr); err != nil {
+	if err := waitTool(ctx, cmd, stderr); err != nil {
 		return nil, err
 	}
 	return data, rerr
+}
+
+// startTool starts a tool with its stdout piped to the caller and the
+// tail of its stderr kept for the error message.
+func startTool(ctx context.Context, name string, args ...string) (*exec.Cmd, io.ReadCloser, *tailBuffer, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	stderr := new(tailBuffer)
+	cmd.Stderr = stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, nil, err
+	}
+	return cmd, out, stderr, nil
 }
 
 func waitTool(ctx context.Context, cmd *exec.Cmd, stderr *tailBuffer) error {
@@ -195,16 +205,10 @@ func loadVideo(ctx context.Context, path, kind string, l *loader) (*Segment, err
 			seg.SourceAudioRate, seg.SourceChannels = info.AudioRate, info.AudioChannels
 		}
 	}
-	cmd := exec.CommandContext(ctx, ffmpeg, "-nostdin", "-v", "error", "-i", path,
+	cmd, out, stderr, err := startTool(ctx, ffmpeg, "-nostdin", "-v", "error", "-i", path,
 		"-map", "0:v:0", "-fps_mode", "cfr", "-r", seg.Rate.String(),
 		"-f", "rawvideo", "-pix_fmt", "yuv420p", "-")
-	var stderr tailBuffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	// Whatever happens below, the process is gone when we return.
@@ -237,7 +241,7 @@ func loadVideo(ctx context.Context, path, kind string, l *loader) (*Segment, err
 			return nil, fmt.Errorf("frame %d: %w", l.done(), err)
 		}
 	}
-	if err := waitTool(ctx, cmd, &stderr); err != nil {
+	if err := waitTool(ctx, cmd, stderr); err != nil {
 		return nil, err
 	}
 	if l.done() == 0 {
