@@ -55,7 +55,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout)
 	stop()
-	if err != nil {
+	if err != nil && !errors.Is(err, errHelpShown) {
 		fmt.Fprintln(os.Stderr, "segcast:", err)
 		var ue usageError
 		if errors.As(err, &ue) || errors.As(err, new(*engine.BudgetError)) || errors.As(err, new(*rtc.InputError)) {
@@ -64,6 +64,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// errHelpShown ends a run that printed help because -h was asked for.
+var errHelpShown = errors.New("help shown")
 
 // usageError marks bad arguments or bad input files: exit status 2.
 type usageError struct{ error }
@@ -124,7 +127,12 @@ func (m *mediaFlags) register(fs *flag.FlagSet) {
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var inputs []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(os.Stdout, usage, "\nflags of ", fs.Name(), ":\n")
+			fs.SetOutput(os.Stdout)
+			fs.PrintDefaults()
+			return nil, errHelpShown
+		} else if err != nil {
 			return nil, badInput("%s: %v", fs.Name(), err)
 		}
 		args = fs.Args()

@@ -219,3 +219,12 @@ func TestCLIViewerWritesPage(t *testing.T) {
 		t.Errorf("viewer page: %v, %d bytes", err, len(page))
 	}
 }
+
+// -h on a subcommand prints its flags and succeeds.
+func TestCLISubcommandHelp(t *testing.T) {
+	bin := segcastBin(t)
+	r := runCLI(t, bin, "", "stream", "-h")
+	if r.code != 0 || !strings.Contains(r.stdout, "-ice-server") || r.stderr != "" {
+		t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+}
