@@ -24,6 +24,10 @@ import (
 // video path jitters by frames under load, so offsets themselves are
 // checked on a real stream: TestMeasureCycledOffsetInChromium.) The rows
 // go through DecodePageMessage and Summarise as the app's do.
+// displayFrameMS is one frame of a 60 Hz display, the grid rVFC's times
+// are on.
+const displayFrameMS = 1000.0 / 60
+
 func TestMeasureJSOnLocalPage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
@@ -43,8 +47,12 @@ func TestMeasureJSOnLocalPage(t *testing.T) {
 		i := int(m.FlashIndex/30) % len(injected)
 		t.Logf("  k %d injected %+g: offset %.1f latency %.1f heard %.1f", m.FlashIndex, injected[i],
 			float64(m.OffsetMS), float64(m.LatencyMS), float64(m.OffsetMS+m.LatencyMS))
-		if !m.LatencyMS.Known() || m.LatencyMS <= 0 {
-			t.Errorf("flash %d latency %v ms, want known and positive", m.FlashIndex, float64(m.LatencyMS))
+		// On this page the "send" is the canvas draw and the present time
+		// is rVFC's vsync-aligned expectedDisplayTime, so a frame shown at
+		// once can read a hair below zero; more than one 60 Hz display
+		// frame early would be a broken clock mapping.
+		if !m.LatencyMS.Known() || m.LatencyMS < -displayFrameMS {
+			t.Errorf("flash %d latency %v ms, want known and no more than one display frame below zero", m.FlashIndex, float64(m.LatencyMS))
 			continue
 		}
 		heard[i] = append(heard[i], float64(m.OffsetMS+m.LatencyMS))
