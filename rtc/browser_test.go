@@ -43,6 +43,24 @@ func patternLoop(w, h int) (*engine.Loop, engine.Clock) {
 	return loop, clock
 }
 
+// streamPattern plays the pattern on the wall clock into a new session
+// (a sink of the loop) until the test ends.
+func streamPattern(tb testing.TB, w, h int) (*engine.Loop, *Session) {
+	tb.Helper()
+	loop, clock := patternLoop(w, h)
+	sess, err := NewSession(browserSessionConfig(clock, w, h))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { sess.Close() })
+	tb.Cleanup(loop.AddSink(sess))
+	runCtx, stop := context.WithCancel(context.Background())
+	loopDone := make(chan error, 1)
+	go func() { loopDone <- loop.Run(runCtx) }()
+	tb.Cleanup(func() { stop(); <-loopDone })
+	return loop, sess
+}
+
 func browserSessionConfig(clock engine.Clock, w, h int) Config {
 	return Config{Width: w, Height: h, Rate: engine.Rate30, Clock: clock, LoopbackOnly: true}
 }
@@ -76,30 +94,16 @@ func checkViewerConnected(t *testing.T, sess *Session) {
 // the page, the page's answer goes back through Viewer.Accept.
 func TestBrowserPasteModePlaysVideoAndAudio(t *testing.T) {
 	ctx := startChromium(t)
-	loop, clock := patternLoop(browserW, browserH)
-	sess, err := NewSession(browserSessionConfig(clock, browserW, browserH))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	defer loop.AddSink(sess)()
-	runCtx, stop := context.WithCancel(context.Background())
-	loopDone := make(chan error, 1)
-	go func() { loopDone <- loop.Run(runCtx) }()
-	defer func() { stop(); <-loopDone }()
+	loop, sess := streamPattern(t, browserW, browserH)
 
-	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write(assets.ViewerPage())
-	}))
-	defer page.Close()
+	pageURL := servePage(t)
 
 	viewer, offer, err := sess.Offer(ctx)
 	if err != nil {
 		t.Fatalf("Session.Offer: %v", err)
 	}
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(page.URL+"/"),
+		chromedp.Navigate(pageURL),
 		chromedp.SetValue(chromedp.ID("offerIn"), offer),
 		chromedp.Click(chromedp.ID("answerBtn")),
 	); err != nil {
@@ -266,7 +270,7 @@ func terminalQRImage(text string) image.Image {
 }
 
 // servePage serves the plain viewer page (paste modes) over loopback.
-func servePage(t *testing.T) string {
+func servePage(t testing.TB) string {
 	t.Helper()
 	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -280,17 +284,7 @@ func servePage(t *testing.T) string {
 // (Session.Answer), the user pastes the answer into the page.
 func TestBrowserPageOffersAppAnswers(t *testing.T) {
 	ctx := startChromium(t)
-	loop, clock := patternLoop(browserW, browserH)
-	sess, err := NewSession(browserSessionConfig(clock, browserW, browserH))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	defer loop.AddSink(sess)()
-	runCtx, stop := context.WithCancel(context.Background())
-	loopDone := make(chan error, 1)
-	go func() { loopDone <- loop.Run(runCtx) }()
-	defer func() { stop(); <-loopDone }()
+	loop, sess := streamPattern(t, browserW, browserH)
 
 	if err := chromedp.Do(ctx, chromedp.Navigate(servePage(t)), chromedp.Click(chromedp.ID("offerBtn"))); err != nil {
 		t.Fatal(err)
@@ -400,17 +394,7 @@ func BenchmarkBrowserViewerWHEP(b *testing.B) {
 
 func benchBrowserViewer(b *testing.B, w, h int) {
 	ctx := startChromium(b)
-	loop, clock := patternLoop(w, h)
-	sess, err := NewSession(browserSessionConfig(clock, w, h))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sess.Close()
-	defer loop.AddSink(sess)()
-	runCtx, stop := context.WithCancel(context.Background())
-	loopDone := make(chan error, 1)
-	go func() { loopDone <- loop.Run(runCtx) }()
-	defer func() { stop(); <-loopDone }()
+	loop, sess := streamPattern(b, w, h)
 	srv, err := NewShareServer(sess, ShareOptions{Addr: "127.0.0.1:0"})
 	if err != nil {
 		b.Fatal(err)

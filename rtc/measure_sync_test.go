@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"math"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +13,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/pion/webrtc/v4"
 
-	"segcast/assets"
 	"segcast/engine"
 	"segcast/rtc/avsync"
 )
@@ -253,29 +250,15 @@ type pageSync struct {
 // numbers and sends its rows back.
 func TestBrowserPasteModeMeasuresSync(t *testing.T) {
 	ctx := startChromium(t)
-	loop, clock := patternLoop(browserW, browserH)
-	sess, err := NewSession(browserSessionConfig(clock, browserW, browserH))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	defer loop.AddSink(sess)()
-	runCtx, stop := context.WithCancel(context.Background())
-	loopDone := make(chan error, 1)
-	go func() { loopDone <- loop.Run(runCtx) }()
-	defer func() { stop(); <-loopDone }()
-	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write(assets.ViewerPage())
-	}))
-	defer page.Close()
+	_, sess := streamPattern(t, browserW, browserH)
+	pageURL := servePage(t)
 
 	viewer, offer, err := sess.Offer(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(page.URL+"/"),
+		chromedp.Navigate(pageURL),
 		chromedp.SetValue(chromedp.ID("offerIn"), offer),
 		chromedp.Click(chromedp.ID("answerBtn")),
 	); err != nil {
