@@ -43,6 +43,53 @@ func patternLoop(w, h int) (*engine.Loop, engine.Clock) {
 	return loop, clock
 }
 
+// connectPastedOffer does paste mode as a user would: the app's offer
+// into the page, the page's answer back through Viewer.Accept, then waits
+// for the connection.
+func connectPastedOffer(ctx context.Context, t *testing.T, sess *Session, pageURL string) *Viewer {
+	t.Helper()
+	viewer, offer, err := sess.Offer(ctx)
+	if err != nil {
+		t.Fatalf("Session.Offer: %v", err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(pageURL),
+		chromedp.SetValue(chromedp.ID("offerIn"), offer),
+		chromedp.Click(chromedp.ID("answerBtn")),
+	); err != nil {
+		t.Fatalf("paste the offer: %v", err)
+	}
+	answer, err := chromedp.Run(ctx, chromedp.Poll[string](`document.getElementById("out").value`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	if err != nil {
+		msg, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("error")))
+		t.Fatalf("page made no answer: %v (page error %q)", err, msg)
+	}
+	if err := viewer.Accept(answer); err != nil {
+		t.Fatalf("Viewer.Accept(page's answer): %v", err)
+	}
+	waitConnected(ctx, t, 10*time.Second)
+	return viewer
+}
+
+// leavePage navigates away and waits for the viewer to be removed (the
+// page's unload ends it); it returns the deadline it gave that, for
+// waits on the same event.
+func leavePage(ctx context.Context, t *testing.T, sess *Session) time.Time {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(sess.Viewers()) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("viewer still there after the page left: %+v", sess.Viewers())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return deadline
+}
+
 // streamPattern plays the pattern on the wall clock into a new session
 // (a sink of the loop) until the test ends.
 func streamPattern(tb testing.TB, w, h int) (*engine.Loop, *Session) {
@@ -98,27 +145,7 @@ func TestBrowserPasteModePlaysVideoAndAudio(t *testing.T) {
 
 	pageURL := servePage(t)
 
-	viewer, offer, err := sess.Offer(ctx)
-	if err != nil {
-		t.Fatalf("Session.Offer: %v", err)
-	}
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(pageURL),
-		chromedp.SetValue(chromedp.ID("offerIn"), offer),
-		chromedp.Click(chromedp.ID("answerBtn")),
-	); err != nil {
-		t.Fatalf("paste the offer: %v", err)
-	}
-	answer, err := chromedp.Run(ctx, chromedp.Poll[string](`document.getElementById("out").value`,
-		chromedp.WithPollingTimeout(10*time.Second)))
-	if err != nil {
-		msg, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("error")))
-		t.Fatalf("page made no answer: %v (page error %q)", err, msg)
-	}
-	if err := viewer.Accept(answer); err != nil {
-		t.Fatalf("Viewer.Accept(page's answer): %v", err)
-	}
-	waitConnected(ctx, t, 10*time.Second)
+	connectPastedOffer(ctx, t, sess, pageURL)
 	samples := watchPlayback(ctx, t, browserWatch, senderLate(loop, sess))
 	t.Logf("per second:\n%s", fmtSamples(samples))
 	checkViewerConnected(t, sess)
@@ -203,16 +230,7 @@ func TestBrowserWHEPFromQRCodePlaysVideoAndAudio(t *testing.T) {
 	checkViewerConnected(t, sess)
 
 	// Leaving the page DELETEs the WHEP resource: the viewer goes away.
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(sess.Viewers()) != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("viewer still there after the page left: %+v", sess.Viewers())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	leavePage(ctx, t, sess)
 }
 
 func readServeLine(t *testing.T, rd *bufio.Reader) string {
@@ -471,16 +489,7 @@ func TestBrowserWHEPQueryParamCrossOrigin(t *testing.T) {
 	if vs := sess.Viewers(); len(vs) != 1 || vs[0].State != "connected" {
 		t.Fatalf("viewers %+v, want one connected", vs)
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(sess.Viewers()) != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("viewer still there after the page left: %+v", sess.Viewers())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	deadline := leavePage(ctx, t, sess)
 	// The viewer also ends when the PeerConnection closes; the log shows
 	// the page's cross-origin DELETE got through.
 	for !strings.Contains(logs.String(), "viewer left over WHEP") {

@@ -253,31 +253,13 @@ func TestBrowserPasteModeMeasuresSync(t *testing.T) {
 	_, sess := streamPattern(t, browserW, browserH)
 	pageURL := servePage(t)
 
-	viewer, offer, err := sess.Offer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(pageURL),
-		chromedp.SetValue(chromedp.ID("offerIn"), offer),
-		chromedp.Click(chromedp.ID("answerBtn")),
-	); err != nil {
-		t.Fatalf("paste the offer: %v", err)
-	}
-	answer, err := chromedp.Run(ctx, chromedp.Poll[string](`document.getElementById("out").value`,
-		chromedp.WithPollingTimeout(10*time.Second)))
-	if err != nil {
-		t.Fatalf("page made no answer: %v", err)
-	}
-	if err := viewer.Accept(answer); err != nil {
-		t.Fatal(err)
-	}
-	waitConnected(ctx, t, 10*time.Second)
+	viewer := connectPastedOffer(ctx, t, sess, pageURL)
 
 	const want = 4
 	deadline := time.Now().Add(30 * time.Second)
 	var ps pageSync
 	for {
+		var err error
 		ps, err = chromedp.Run(ctx, chromedp.Evaluate[pageSync](`window.segcastSync`))
 		if err != nil {
 			t.Fatal(err)
