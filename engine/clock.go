@@ -16,6 +16,17 @@ func NewWallClock() Clock { return &wallClock{origin: time.Now()} }
 
 func (c *wallClock) Now() time.Duration { return time.Since(c.origin) }
 
+// RealTime: the wall clock is the system's monotonic clock.
+func (c *wallClock) RealTime() bool { return true }
+
+// RealTime reports whether c moves with the system's monotonic clock (a
+// clock with a RealTime method returning true), so that a caller may wait
+// for its deadlines with OS sleeps instead of c.SleepUntil.
+func RealTime(c Clock) bool {
+	r, ok := c.(interface{ RealTime() bool })
+	return ok && r.RealTime()
+}
+
 // SleepUntil sleeps to the absolute deadline t with one timer. It re-arms
 // only if the timer fired before t (it should not on a monotonic clock),
 // always aiming at t itself, so no error accumulates across calls.

@@ -51,3 +51,12 @@ func TestWallClockSleepsToDeadline(t *testing.T) {
 		t.Fatalf("SleepUntil with a cancelled ctx: %v", err)
 	}
 }
+
+func TestRealTime(t *testing.T) {
+	if !RealTime(NewWallClock()) {
+		t.Error("the wall clock is not RealTime")
+	}
+	if RealTime(NewFakeClock()) {
+		t.Error("a FakeClock is RealTime")
+	}
+}

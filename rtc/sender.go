@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
-	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
+	"golang.org/x/sys/unix"
 
 	"segcast/engine"
 	"segcast/rtc/opusenc"
@@ -125,32 +126,40 @@ func (t *trackSender) run(ctx context.Context, clock engine.Clock) {
 	}
 }
 
-// fineSleep is the last stretch before a deadline slept with nanosleep:
-// Go's timers wake ≈0.6 ms late on this VM (p99 1.1 ms), nanosleep
-// ≈0.1 ms, and the send-time budget is 2 ms at p99.
-const fineSleep = 2 * time.Millisecond
+// Waiting for a deadline: Go's timers, and any syscall that hands its P
+// back to the scheduler, wake up to several ms late here while both Ps are
+// busy (send error p99 1.7–4.9 ms), because the woken goroutine then waits
+// for a P. So the wait is kernel sleeps, and the last rawWait of it a raw
+// nanosleep that keeps this goroutine's P; p99 falls to ≈0.3 ms for ≈0.03
+// core more (bench/README.md).
+const (
+	rawWait = time.Millisecond
+	// kernelStep bounds one kernel sleep, so a cancelled ctx is seen soon.
+	kernelStep = 50 * time.Millisecond
+)
 
-// sleepUntilPrecise sleeps on clock until t: the clock's own sleep up to
-// fineSleep before t, then nanosleep for what is left, recomputed from t
-// each time (nothing accumulates). A clock that does not move with real
-// time (engine.FakeClock) is handed the rest.
+// sleepUntilPrecise sleeps until clock time t, each step recomputed from
+// t (nothing accumulates). A clock that does not move with the system's
+// (engine.FakeClock, an audio device) does its own sleeping.
 func sleepUntilPrecise(ctx context.Context, clock engine.Clock, t time.Duration) error {
-	if err := clock.SleepUntil(ctx, t-fineSleep); err != nil {
-		return err
+	if !engine.RealTime(clock) {
+		return clock.SleepUntil(ctx, t)
 	}
 	for {
-		now := clock.Now()
-		left := t - now
-		if left <= 0 {
-			return nil
-		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		ts := syscall.NsecToTimespec(int64(min(left, fineSleep)))
-		_ = syscall.Nanosleep(&ts, nil) // EINTR: the loop recomputes
-		if clock.Now() == now {
-			return clock.SleepUntil(ctx, t)
+		left := t - clock.Now()
+		if left <= 0 {
+			return nil
+		}
+		if left <= rawWait {
+			ts := unix.NsecToTimespec(int64(left))
+			// No entersyscall: the P stays ours. EINTR: the loop recomputes.
+			_, _, _ = unix.RawSyscall(unix.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&ts)), 0, 0)
+		} else {
+			ts := unix.NsecToTimespec(int64(min(left-rawWait, kernelStep)))
+			_ = unix.Nanosleep(&ts, nil)
 		}
 	}
 }

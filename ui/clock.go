@@ -29,6 +29,10 @@ func (s *switchClock) Now() time.Duration {
 	return s.cur.Now() + s.offset
 }
 
+// RealTime: whether the clock in use moves with the system's clock
+// (engine.RealTime), e.g. the wall clock while streaming.
+func (s *switchClock) RealTime() bool { return engine.RealTime(s.Current()) }
+
 // Switch makes c the time source from now on.
 func (s *switchClock) Switch(c engine.Clock) {
 	s.mu.Lock()

@@ -2,10 +2,11 @@ package ui
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
-	"sync"
+	"segcast/engine"
 )
 
 // Switching clocks keeps Now continuous, and a sleeper started on the old
@@ -80,5 +81,17 @@ func (m *manualClock) SleepUntil(ctx context.Context, t time.Duration) error {
 			return ctx.Err()
 		case <-moved:
 		}
+	}
+}
+
+// The switch clock is RealTime exactly while the clock in use is.
+func TestSwitchClockRealTime(t *testing.T) {
+	c := newSwitchClock(newManualClock())
+	if engine.RealTime(c) {
+		t.Fatal("RealTime on a manual clock")
+	}
+	c.Switch(engine.NewWallClock())
+	if !engine.RealTime(c) {
+		t.Fatal("not RealTime on the wall clock")
 	}
 }
