@@ -236,6 +236,11 @@ type flashSync struct {
 // more than a frame apart is the sender's fault.
 const onTimeSlack = 8 * time.Millisecond
 
+// srSlack bounds the decoded beep's offset from its flash through the
+// Sender Reports: on-time send errors are well under it, the encoder's
+// 6.5 ms look-ahead (opusenc.Lookahead) is not.
+const srSlack = 3 * time.Millisecond
+
 func (c *syncCheck) pairs(videoSR, audioSR *rtcp.SenderReport, sent *sentLog) []flashSync {
 	if videoSR == nil || audioSR == nil || len(c.onsets) == 0 {
 		return nil
@@ -338,13 +343,17 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("flash at frame %d: nearest beep onset is %v off on the RTP clocks, over one frame", k, gap)
 		}
 	}
-	// Send times: packets for the flash and the beep left together, so
-	// they arrive together; and the Sender Reports map them together.
+	// Send times: the beep's packet left with the flash frame (earlier by
+	// the encoder's look-ahead), so they arrive together; and the Sender
+	// Reports map the decoded beep onto the flash.
 	for _, s := range syncs {
 		t.Logf("flash at frame %d: beep %v after it by Sender Reports, its packet arrived %v after the frame (on time: %v)",
 			s.k, s.srGap, s.arrivalGap, s.onTime)
 		if s.onTime && s.arrivalGap.Abs() > frame {
 			t.Errorf("flash at frame %d: beep packet arrived %v off the flash frame, over one frame", s.k, s.arrivalGap)
+		}
+		if s.onTime && s.srGap.Abs() > srSlack {
+			t.Errorf("flash at frame %d: the decoded beep is %v off the flash by Sender Reports, over %v", s.k, s.srGap, srSlack)
 		}
 	}
 }

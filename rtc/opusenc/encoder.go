@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/hraban/opus"
 
@@ -26,6 +27,13 @@ const (
 	Channels     = engine.AudioChannels
 	FrameSamples = engine.ChunkSamples // per channel, 20 ms
 )
+
+// Lookahead is how far libopus's decoded output lags its input at 48 kHz
+// with OPUS_APPLICATION_AUDIO: 312 samples, 2.5 ms of look-ahead plus 4 ms
+// of delay compensation (OPUS_GET_LOOKAHEAD; TestLookahead measures it).
+// WebRTC has no pre-skip, so a packet's RTP timestamp names decoded audio
+// that is this much older than the chunk it was encoded from.
+const Lookahead = 312 * time.Second / SampleRate
 
 // Settings and limits.
 const (

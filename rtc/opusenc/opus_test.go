@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hraban/opus"
 )
@@ -250,4 +251,46 @@ func FuzzDecode(f *testing.F) {
 		}
 		_, _ = d.DecodeFEC(data)
 	})
+}
+
+// The decoded output lags the input by Lookahead: a 1 kHz cosine burst
+// starting at its peak at an odd sample reaches half its amplitude that
+// much later after the round trip.
+func TestLookahead(t *testing.T) {
+	const amp = 0.3
+	e, d := newPair(t, Config{})
+	for _, onset := range []int64{SampleRate/2 + 17, SampleRate/2 + 611} {
+		var out []int16
+		for n := range int64(50) { // 1 s: silence, then the burst at onset
+			pcm := make([]int16, FrameSamples*Channels)
+			for i := range int64(FrameSamples) {
+				if s := n*FrameSamples + i; s >= onset {
+					v := int16(amp * 32767 * math.Cos(2*math.Pi*1000*float64(s-onset)/SampleRate))
+					pcm[2*i], pcm[2*i+1] = v, v
+				}
+			}
+			pkt, err := e.Encode(pcm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dec, err := d.Decode(pkt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, dec...)
+		}
+		x := channel(out, 0)
+		got := int64(-1)
+		for i := SampleRate / 4; i < len(x); i++ {
+			if math.Abs(x[i]) >= amp/2 {
+				got = int64(i)
+				break
+			}
+		}
+		want := onset + int64(Lookahead*SampleRate/time.Second)
+		t.Logf("onset at %d decoded at %d: lag %d samples", onset, got, got-onset)
+		if got < want-6 || got > want+6 {
+			t.Errorf("burst at sample %d decoded at %d, want %d ±6 (Lookahead %v)", onset, got, want, Lookahead)
+		}
+	}
 }
