@@ -199,7 +199,10 @@ func (s *Session) WriteAudio(c *engine.AudioChunk) {
 	if s.ctx.Err() != nil {
 		return
 	}
-	b := &batch{deadline: c.Deadline, ready: make(chan struct{}), flashK: -1}
+	// The packet's decoded audio is opusenc.Lookahead older than the
+	// chunk, so it leaves that much earlier: then the Sender Reports map
+	// what the viewer hears, not what was encoded, onto the video clock.
+	b := &batch{deadline: c.Deadline - opusenc.Lookahead, ready: make(chan struct{}), flashK: -1}
 	if !s.audio.enqueue(b) {
 		s.dropped.Add(1)
 		return
