@@ -2,8 +2,9 @@
 //
 // Measures what the viewer actually plays: for each white flash of the
 // sync pattern, when the frame is presented (requestVideoFrameCallback)
-// and when its 1 kHz beep is heard (an AudioWorklet on the received track);
-// offset = audio − video, so positive means audio late. Rows, getStats
+// and when its 1 kHz beep is heard (onset detection on the received
+// track's samples, see "When a beep is heard"); offset = audio − video, so
+// positive means audio late. Rows, getStats
 // figures and ping/pong answers go to the app as JSON over a DataChannel
 // (formats: rtc/avsync/messages.go).
 //
@@ -209,6 +210,62 @@ class SegcastOnsetProcessor extends AudioWorkletProcessor {
 registerProcessor('segcast-onset', SegcastOnsetProcessor);
 `;
 
+// ---- When a beep is heard ----
+//
+// Chrome: the received track's own samples, read with a
+// MediaStreamTrackProcessor. Chrome stamps each AudioData of a remote track
+// with the performance.now() time its audio renderer pulled it from the
+// jitter buffer for the output device (the samples the <video> element
+// plays), so heard = stamp + the onset's place in the chunk + the output
+// path's delay, which getStats reports (media-playout: totalPlayoutDelay /
+// totalSamplesCount). Elsewhere (Firefox has no MediaStreamTrackProcessor)
+// an AudioWorklet on a Web Audio copy of the track, timed by the context's
+// output clock. That copy is buffered apart from what the element plays
+// (in Chrome it reads 40–100 ms later than the track path), so its rows say
+// audio_path "webaudio" and are not comparable with "track" rows.
+
+// TrackOnsets finds beep onsets in a track's chunks, each stamped with the
+// page time (ms) of its first sample.
+export class TrackOnsets {
+  constructor(opts = {}) {
+    this.opts = opts;
+    this.det = null;
+    this.rate = 0;
+    this.pos = 0; // absolute index of the next sample
+    this.chunks = []; // {start, ms} of the last few chunks
+  }
+
+  // push takes one chunk's samples (one channel), its stamp and its
+  // sample rate, and returns the page times of the onsets it completes.
+  push(samples, stampMs, rate) {
+    if (rate !== this.rate) {
+      this.det = new OnsetDetector(rate, this.opts);
+      this.rate = rate;
+      this.pos = 0;
+      this.chunks = [];
+    }
+    // The detector reports an onset up to four periods after it, so the
+    // chunk holding it is among the last few.
+    this.chunks.push({ start: this.pos, ms: stampMs });
+    if (this.chunks.length > 4) this.chunks.shift();
+    const out = [];
+    for (const f of this.det.push(samples, this.pos)) {
+      const c = this.chunks.findLast((x) => x.start <= f) || this.chunks[0];
+      out.push(c.ms + ((f - c.start) * 1000) / rate);
+    }
+    this.pos += samples.length;
+    return out;
+  }
+}
+
+// stampOnPageClock: whether an AudioData stamp (ms) reads as the
+// performance.now() time it was pulled — at most a second before it
+// reached the page (now) — as Chrome stamps a remote track's audio.
+export function stampOnPageClock(stampMs, nowMs) {
+  const lag = nowMs - stampMs;
+  return lag >= -1 && lag <= 1000;
+}
+
 // contextToPageMs converts AudioContext time t (s) to performance.now()
 // ms when it is heard. getOutputTimestamp's performanceTime is when the
 // sample at contextTime leaves the output device, so device latency is
@@ -222,8 +279,8 @@ export function contextToPageMs(t, stamp, currentTime, nowMs, baseLatency, outpu
 // ---- Pairing and summaries ----
 
 // pairFlashes pairs each flash ({k, ms}) with the nearest unused beep time
-// (ms) within ±windowMs, flashes in order. Returns [{flash, beepMs}] and
-// the indices of beeps used.
+// (ms) within ±windowMs, flashes in order. Returns [{flash, beepMs, beep}]
+// (beep: its index) and the indices of beeps used.
 export function pairFlashes(flashes, beeps, windowMs = 500) {
   const used = new Set();
   const pairs = [];
@@ -236,7 +293,7 @@ export function pairFlashes(flashes, beeps, windowMs = 500) {
     }
     if (best >= 0) {
       used.add(best);
-      pairs.push({ flash: f, beepMs: beeps[best] });
+      pairs.push({ flash: f, beepMs: beeps[best], beep: best });
     }
   }
   return { pairs, used };
@@ -288,15 +345,19 @@ export function summarise(rows) {
 // rather than since connect.
 export function statsFromReport(report, prev) {
   let v = null, a = null;
+  const playouts = new Map();
   for (const s of report.values ? report.values() : report) {
+    if (s.type === 'media-playout') playouts.set(s.id, s);
     if (s.type !== 'inbound-rtp') continue;
     if (s.kind === 'video') v = s;
     else if (s.kind === 'audio') a = s;
   }
+  // The audio output the track plays on (its playoutId), else the only one.
+  const mp = (a && playouts.get(a.playoutId)) || (playouts.size === 1 ? [...playouts.values()][0] : null);
   const num = (x) => (Number.isFinite(x) ? x : null);
   const out = {
     jitter_buffer_ms: null, jitter_target_ms: null, freezes: null,
-    concealed_samples: null, frames_dropped: null, playout_offset_ms: null,
+    concealed_samples: null, frames_dropped: null, playout_offset_ms: null, playout_delay_ms: null,
   };
   if (v) {
     const p = prev && prev.video;
@@ -311,12 +372,17 @@ export function statsFromReport(report, prev) {
     out.frames_dropped = num(v.framesDropped);
   }
   if (a) out.concealed_samples = num(a.concealedSamples);
+  if (mp) {
+    const p = prev && prev.playout;
+    const dn = (mp.totalSamplesCount || 0) - ((p && p.totalSamplesCount) || 0);
+    if (dn > 0) out.playout_delay_ms = num((1000 * ((mp.totalPlayoutDelay || 0) - ((p && p.totalPlayoutDelay) || 0))) / dn);
+  }
   // Both from one getStats call: the same instant. Video ahead in media
   // time means audio plays late: positive, as offset_ms.
   if (v && a && Number.isFinite(v.estimatedPlayoutTimestamp) && Number.isFinite(a.estimatedPlayoutTimestamp)) {
     out.playout_offset_ms = v.estimatedPlayoutTimestamp - a.estimatedPlayoutTimestamp;
   }
-  return { stats: out, raw: { video: v && { ...v }, audio: a && { ...a } } };
+  return { stats: out, raw: { video: v && { ...v }, audio: a && { ...a }, playout: mp && { ...mp } } };
 }
 
 // ---- The live measurer ----
@@ -334,7 +400,7 @@ export class Measurer {
     Object.assign(this, { video, stream, send, pc, onRow, onStats });
     this.rows = [];
     this.flashes = []; // {k, ms, latency} waiting for a beep
-    this.beeps = []; // heard times, ms
+    this.beeps = []; // {ms, path}: heard times (track: before the output delay)
     this.frameSends = new Map(); // k → app send ms
     this.clockOffset = NaN; // page − app, from the app's pings
     this.lastStats = null;
@@ -343,20 +409,55 @@ export class Measurer {
     this.stopped = false;
     this.canvas = null;
     this.ctx2d = null;
-    this.audio = null;
+    this.audio = null; // the Web Audio path's AudioContext
+    this.audioReader = null; // the track path's reader
     this.timer = 0;
   }
 
   async start() {
     this.watchVideo();
     this.timer = setInterval(() => this.tick(), 1000);
-    await this.listenAudio();
+    const track = this.stream.getAudioTracks()[0];
+    if (track && typeof MediaStreamTrackProcessor === 'function') {
+      this.listenTrack(track).catch((err) => {
+        console.warn('measure: track path', err, '; using Web Audio');
+        if (!this.stopped) this.listenAudio();
+      });
+    } else {
+      await this.listenAudio();
+    }
   }
 
   stop() {
     this.stopped = true;
     clearInterval(this.timer);
     if (this.audio) this.audio.close();
+    if (this.audioReader) this.audioReader.cancel().catch(() => {});
+  }
+
+  async listenTrack(track) {
+    const reader = new MediaStreamTrackProcessor({ track }).readable.getReader();
+    this.audioReader = reader;
+    const onsets = new TrackOnsets();
+    let buf = new Float32Array(0);
+    for (let first = true; !this.stopped; first = false) {
+      const { value: a, done } = await reader.read();
+      if (done) return;
+      try {
+        const stamp = a.timestamp / 1000;
+        if (first && !stampOnPageClock(stamp, performance.now())) {
+          reader.cancel().catch(() => {});
+          throw new Error(`AudioData stamps are not page times (${stamp} ms at ${performance.now()} ms)`);
+        }
+        const n = a.numberOfFrames;
+        if (buf.length < n) buf = new Float32Array(n);
+        const ch = buf.subarray(0, n);
+        a.copyTo(ch, { planeIndex: 0, format: 'f32-planar' });
+        for (const ms of onsets.push(ch, stamp, a.sampleRate)) this.beeps.push({ ms, path: 'track' });
+      } finally {
+        a.close();
+      }
+    }
   }
 
   // handleMessage takes one app → page message (string or object) and
@@ -432,7 +533,7 @@ export class Measurer {
     node.port.onmessage = (e) => {
       const t = e.data.frame / ctx.sampleRate;
       const stamp = ctx.getOutputTimestamp ? ctx.getOutputTimestamp() : null;
-      this.beeps.push(contextToPageMs(t, stamp, ctx.currentTime, performance.now(), ctx.baseLatency, ctx.outputLatency));
+      this.beeps.push({ ms: contextToPageMs(t, stamp, ctx.currentTime, performance.now(), ctx.baseLatency, ctx.outputLatency), path: 'webaudio' });
     };
     if (ctx.state !== 'running') await ctx.resume();
   }
@@ -457,13 +558,18 @@ export class Measurer {
     const ready = this.flashes.filter((f) => nowMs - f.ms > PAIR_WINDOW_MS + PAIR_SETTLE_MS);
     if (ready.length === 0) return;
     this.flashes = this.flashes.filter((f) => !ready.includes(f));
-    const { pairs, used } = pairFlashes(ready, this.beeps, PAIR_WINDOW_MS);
+    // Track-path times get the output delay here, once getStats has it.
+    const delay = (this.lastStats && this.lastStats.playout_delay_ms) || 0;
+    const heard = this.beeps.map((b) => (b.path === 'track' ? b.ms + delay : b.ms));
+    const { pairs, used } = pairFlashes(ready, heard, PAIR_WINDOW_MS);
     // Beeps used, or too old for any flash still waiting, are dropped.
     const oldest = this.flashes.length ? this.flashes[0].ms : nowMs;
-    this.beeps = this.beeps.filter((b, i) => !used.has(i) && b > oldest - PAIR_WINDOW_MS);
-    for (const { flash, beepMs } of pairs) {
+    const beeps = this.beeps;
+    this.beeps = beeps.filter((b, i) => !used.has(i) && heard[i] > oldest - PAIR_WINDOW_MS);
+    for (const { flash, beepMs, beep } of pairs) {
       const row = {
         t: 'm', flash_index: flash.k, video_ms: flash.ms, audio_ms: beepMs, offset_ms: beepMs - flash.ms,
+        audio_path: beeps[beep].path,
         latency_ms: Number.isFinite(flash.latency) ? flash.latency : null,
         ...(this.lastStats || {}),
       };
@@ -493,6 +599,6 @@ export function drawPlot(canvas, rows) {
 
 // For classic scripts in the page.
 globalThis.SegcastMeasure = {
-  Measurer, OnsetDetector, detectOnsets, readPatternIndex, isFlash, codeWord, pairFlashes,
+  Measurer, OnsetDetector, TrackOnsets, detectOnsets, readPatternIndex, isFlash, codeWord, pairFlashes,
   statsFromReport, contextToPageMs, summarise, driftPerMinute, drawPlot,
 };

@@ -2,7 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  readPatternIndex, isFlash, codeWord, crc8, cellX, codeBand, detectOnsets, OnsetDetector,
+  readPatternIndex, isFlash, codeWord, crc8, cellX, codeBand, detectOnsets, OnsetDetector, TrackOnsets, stampOnPageClock,
   pairFlashes, statsFromReport, contextToPageMs, summarise, quantile, driftPerMinute,
 } from './measure.js';
 
@@ -127,11 +127,35 @@ test('OnsetDetector keeps absolute indices across pushes and resets on gaps', ()
   assert.deepEqual(d.push(buf, 2000000), [2005000]);
 });
 
+test('TrackOnsets times onsets from the stamp of the chunk holding them', () => {
+  // 10 ms chunks stamped irregularly, as a renderer's pulls are; the beep
+  // starts 123 samples into a chunk (and again 331 samples into a later
+  // one), so each onset is that chunk's stamp plus its place in it.
+  const rate = 48000, n = 480;
+  const buf = new Float32Array(rate);
+  beep(buf, 40 * n + 123);
+  beep(buf, 90 * n + 331);
+  const stamps = Array.from({ length: 100 }, (_, i) => 5000 + i * 10 + ((i * 7) % 5) * 0.9);
+  const tr = new TrackOnsets();
+  const got = [];
+  for (let i = 0; i < 100; i++) got.push(...tr.push(buf.subarray(i * n, (i + 1) * n), stamps[i], rate));
+  assert.equal(got.length, 2, `onsets ${got}`);
+  assert.ok(Math.abs(got[0] - (stamps[40] + (123 * 1000) / rate)) < 0.03, `first ${got[0]}`);
+  assert.ok(Math.abs(got[1] - (stamps[90] + (331 * 1000) / rate)) < 0.03, `second ${got[1]}`);
+});
+
+test('stampOnPageClock accepts stamps up to a second before arrival', () => {
+  assert.ok(stampOnPageClock(990, 1000));
+  assert.ok(stampOnPageClock(1000.5, 1000)); // rounding
+  assert.ok(!stampOnPageClock(1_700_000_000_000, 1000)); // Unix ms, not page time
+  assert.ok(!stampOnPageClock(-5000, 1000));
+});
+
 test('pairFlashes pairs nearest beeps within the window', () => {
   const flashes = [{ k: 0, ms: 1000 }, { k: 30, ms: 2000 }, { k: 60, ms: 3000 }];
   const beeps = [2590 + 1000, 1040, 2035, 4000]; // 3590 is 590 ms from the last flash
   const { pairs, used } = pairFlashes(flashes, beeps, 500);
-  assert.deepEqual(pairs.map((p) => [p.flash.k, p.beepMs]), [[0, 1040], [30, 2035]]);
+  assert.deepEqual(pairs.map((p) => [p.flash.k, p.beepMs, p.beep]), [[0, 1040, 1], [30, 2035, 2]]);
   assert.deepEqual([...used].sort(), [1, 2]);
   // Each beep is used once, and early beeps pair too (negative offset).
   const r = pairFlashes([{ k: 0, ms: 1000 }, { k: 1, ms: 1010 }], [980], 500);
@@ -161,6 +185,19 @@ test('statsFromReport reads both tracks, interval jitter and the playout offset'
   assert.equal(second.stats.concealed_samples, 12);
   assert.equal(second.stats.playout_offset_ms, null);
   assert.equal(statsFromReport(new Map(), null).stats.freezes, null);
+});
+
+test('statsFromReport reads the output delay of the track\'s media-playout over the interval', () => {
+  const mk = (total, count) => new Map([
+    ['a', { type: 'inbound-rtp', kind: 'audio', playoutId: 'P1' }],
+    ['p0', { type: 'media-playout', id: 'P0', totalPlayoutDelay: 999, totalSamplesCount: 1 }],
+    ['p1', { type: 'media-playout', id: 'P1', totalPlayoutDelay: total, totalSamplesCount: count }],
+  ]);
+  const first = statsFromReport(mk(1440, 48000), null);
+  assert.equal(first.stats.playout_delay_ms, 30);
+  const second = statsFromReport(mk(1440 + 960, 96000), first.raw);
+  assert.equal(second.stats.playout_delay_ms, 20);
+  assert.equal(statsFromReport(mk(2400, 96000), second.raw).stats.playout_delay_ms, null); // no new samples
 });
 
 test('contextToPageMs uses the output stamp, else declared latency', () => {

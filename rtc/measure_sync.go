@@ -73,10 +73,8 @@ type viewerSync struct {
 }
 
 func newViewerSync(s *Session, viewerID string, ctx context.Context) *viewerSync {
-	u := avsync.Unknown()
 	return &viewerSync{viewerID: viewerID, s: s, ctx: ctx, out: make(chan []byte, syncOutbox),
-		lastStats: avsync.Stats{JitterBufferMS: u, JitterTargetMS: u, Freezes: u,
-			ConcealedSamples: u, FramesDropped: u, PlayoutOffsetMS: u}}
+		lastStats: avsync.UnknownStats()}
 }
 
 // appMS is the loop clock in ms: the app time of every sync message.

@@ -182,6 +182,12 @@ func checkRows(t *testing.T, r avsync.Report) {
 		if !m.AtMS.Known() {
 			t.Errorf("row for frame %d has no arrival time", m.FlashIndex)
 		}
+		// Chromium reads the track itself (MediaStreamTrackProcessor) and
+		// reports the output delay that path adds (media-playout).
+		if m.AudioPath != avsync.AudioPathTrack || !m.PlayoutDelayMS.Known() {
+			t.Errorf("row for frame %d: audio path %q, playout delay %v ms; want %q and a delay",
+				m.FlashIndex, m.AudioPath, m.PlayoutDelayMS, avsync.AudioPathTrack)
+		}
 	}
 }
 

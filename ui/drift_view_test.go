@@ -42,12 +42,12 @@ func knownRows() []avsync.Measurement {
 		case i >= 60:
 			freezes = 1
 		}
-		u := avsync.Unknown()
+		st := avsync.UnknownStats()
+		st.Freezes = avsync.Opt(freezes)
 		ms = append(ms, avsync.Measurement{
 			FlashIndex: int64(i * 30), VideoMS: avsync.Opt(video), AudioMS: avsync.Opt(video + off),
 			OffsetMS: avsync.Opt(off), LatencyMS: avsync.Opt(50 + i%10), AtMS: avsync.Opt(video),
-			Stats: avsync.Stats{JitterBufferMS: u, JitterTargetMS: u, ConcealedSamples: u,
-				FramesDropped: u, PlayoutOffsetMS: u, Freezes: avsync.Opt(freezes)},
+			Stats: st,
 		})
 	}
 	return ms

@@ -83,7 +83,8 @@ func (l *localSync) record(f shownFrame) {
 	}
 	video := nsToMS(f.mediaNS)
 	off := nsToMS(f.mediaNS - heard)
-	u := avsync.Unknown()
+	st := avsync.UnknownStats()
+	st.Freezes, st.FramesDropped = avsync.Opt(f.dropped), avsync.Opt(f.dropped)
 	m := avsync.Measurement{
 		FlashIndex: f.seq,
 		VideoMS:    avsync.Opt(video),
@@ -91,10 +92,7 @@ func (l *localSync) record(f shownFrame) {
 		OffsetMS:   avsync.Opt(off),
 		LatencyMS:  avsync.Opt(nsToMS(int64(f.late))),
 		AtMS:       avsync.Opt(nsToMS(int64(f.at))),
-		Stats: avsync.Stats{
-			JitterBufferMS: u, JitterTargetMS: u, ConcealedSamples: u, PlayoutOffsetMS: u,
-			Freezes: avsync.Opt(f.dropped), FramesDropped: avsync.Opt(f.dropped),
-		},
+		Stats:      st,
 	}
 	if len(l.rows) < localSyncCap {
 		l.rows = append(l.rows, m)

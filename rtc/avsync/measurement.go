@@ -12,6 +12,9 @@ type Measurement struct {
 	VideoMS Opt `json:"video_ms"`
 	// AudioMS is when its beep was heard (onset, output latency included).
 	AudioMS Opt `json:"audio_ms"`
+	// AudioPath says how the page heard it: AudioPathTrack or
+	// AudioPathWebAudio (see assets/measure.js).
+	AudioPath string `json:"audio_path,omitempty"`
 	// OffsetMS is AudioMS − VideoMS: positive when audio is late.
 	OffsetMS Opt `json:"offset_ms"`
 	// LatencyMS is send-to-present for the flash frame, when the page knew
@@ -39,13 +42,29 @@ type Stats struct {
 	// PlayoutOffsetMS is video − audio estimatedPlayoutTimestamp from one
 	// getStats call: the offset (audio late positive) for any content.
 	PlayoutOffsetMS Opt `json:"playout_offset_ms"`
+	// PlayoutDelayMS is the audio output path's delay, from the jitter
+	// buffer to the device, over the last stats interval (media-playout
+	// Δ totalPlayoutDelay / Δ totalSamplesCount).
+	PlayoutDelayMS Opt `json:"playout_delay_ms"`
 }
 
-// unknownStats has every field unknown; decoding starts from it so that a
+// How the page heard a beep (Measurement.AudioPath).
+const (
+	// AudioPathTrack: the received track's own samples, stamped when the
+	// audio renderer pulled them, plus PlayoutDelayMS.
+	AudioPathTrack = "track"
+	// AudioPathWebAudio: a Web Audio copy of the track, timed by the
+	// AudioContext's output clock; buffered apart from what the page
+	// plays, so it reads late (a fallback where the track path is
+	// missing).
+	AudioPathWebAudio = "webaudio"
+)
+
+// UnknownStats has every field unknown; decoding starts from it so that a
 // field the page left out stays unknown rather than becoming 0.
-func unknownStats() Stats {
+func UnknownStats() Stats {
 	u := Unknown()
-	return Stats{u, u, u, u, u, u}
+	return Stats{u, u, u, u, u, u, u}
 }
 
 // unknownMeasurement is the starting point for decoding a row.
@@ -53,6 +72,6 @@ func unknownMeasurement() Measurement {
 	u := Unknown()
 	return Measurement{
 		FlashIndex: -1, VideoMS: u, AudioMS: u, OffsetMS: u,
-		LatencyMS: Unknown(), AtMS: Unknown(), Stats: unknownStats(),
+		LatencyMS: Unknown(), AtMS: Unknown(), Stats: UnknownStats(),
 	}
 }

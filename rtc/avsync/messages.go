@@ -112,7 +112,7 @@ func DecodePageMessage(b []byte) (any, error) {
 		}
 		return m, nil
 	case "stats":
-		s := StatsMsg{PageMS: math.NaN(), Stats: unknownStats()}
+		s := StatsMsg{PageMS: math.NaN(), Stats: UnknownStats()}
 		if err := strictDecode(b, &s); err != nil {
 			return nil, fmt.Errorf("page message stats: %w", err)
 		}
@@ -165,6 +165,11 @@ func decodeMeasurement(b []byte) (Measurement, error) {
 	}
 	if err := finite("audio_ms", float64(m.AudioMS)); err != nil {
 		return Measurement{}, fmt.Errorf("page message m: %w", err)
+	}
+	switch m.AudioPath {
+	case "", AudioPathTrack, AudioPathWebAudio:
+	default:
+		return Measurement{}, fmt.Errorf("page message m: audio_path %.20q is not %q or %q", m.AudioPath, AudioPathTrack, AudioPathWebAudio)
 	}
 	want := m.AudioMS - m.VideoMS
 	if !want.Known() {
