@@ -12,7 +12,10 @@ import (
 // loopback plus one veth pair (10.213.0.1/24) that exists nowhere else.
 // Chromium gathers no loopback ICE candidates, so without the veth it would
 // use the machine's real interface; inside the namespace every packet the
-// tests send stays in it. TestMain re-runs the test binary there.
+// tests send stays in it. The default route points into the veth's other
+// end, which has no address: Firefox gathers no ICE candidates at all
+// without a default route, and nothing routed there goes anywhere.
+// TestMain re-runs the test binary there.
 
 const netnsEnv = "SEGCAST_TEST_NETNS"
 
@@ -21,6 +24,7 @@ const netnsSetup = `ip link set lo up &&
 ip link add segcast0 type veth peer name segcast1 &&
 ip addr add 10.213.0.1/24 dev segcast0 &&
 ip link set segcast0 up && ip link set segcast1 up &&
+ip route add default via 10.213.0.2 dev segcast0 &&
 exec "$@"`
 
 func TestMain(m *testing.M) {
