@@ -60,10 +60,10 @@ type audioJob struct {
 type trackSender struct {
 	track *webrtc.TrackLocalStaticRTP
 	queue chan *batch
-	errs  errRing
+	errs  *errRing
 	// longErrs keeps about ten minutes of send-time errors for reports
 	// (avsync.NewSendError).
-	longErrs errRing
+	longErrs *errRing
 	sent     atomic.Int64 // items written with at least one packet
 	late     atomic.Int64
 	bytes    atomic.Int64
@@ -78,7 +78,7 @@ type trackSender struct {
 
 func newTrackSender(track *webrtc.TrackLocalStaticRTP) *trackSender {
 	return &trackSender{track: track, queue: make(chan *batch, queueLen),
-		longErrs: errRing{size: sendErrKeep}}
+		errs: newErrRing(sendErrWindow), longErrs: newErrRing(sendErrKeep)}
 }
 
 // run writes batches in order, each at its absolute deadline.

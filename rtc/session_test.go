@@ -68,7 +68,7 @@ func TestConfigDefaultsAndErrors(t *testing.T) {
 }
 
 func TestPercentiles(t *testing.T) {
-	var r errRing
+	r := newErrRing(sendErrWindow)
 	for i := range sendErrWindow + 100 {
 		r.add(time.Duration(i%100) * time.Millisecond)
 	}
@@ -77,7 +77,7 @@ func TestPercentiles(t *testing.T) {
 		p.P99 < 97*time.Millisecond || p.Max != 99*time.Millisecond {
 		t.Errorf("percentiles %+v", p)
 	}
-	if (&errRing{}).percentiles() != (Percentiles{}) {
+	if newErrRing(sendErrWindow).percentiles() != (Percentiles{}) {
 		t.Error("empty ring has percentiles")
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"segcast/engine/ring"
 )
 
 // ViewerInfo is one viewer as the UI's list and the stats file show it.
@@ -71,35 +73,26 @@ type Percentiles struct {
 // four minutes of video at 30 fps.
 const sendErrWindow = 8192
 
-// errRing keeps the last size (default sendErrWindow) send-time errors
-// of one track.
+// errRing keeps the last n send-time errors of one track; the sender
+// adds while stats and reports read.
 type errRing struct {
-	mu   sync.Mutex
-	size int // 0 = sendErrWindow
-	buf  []time.Duration
-	next int
+	mu  sync.Mutex
+	buf *ring.Buffer[time.Duration]
 }
+
+func newErrRing(n int) *errRing { return &errRing{buf: ring.New[time.Duration](n)} }
 
 func (r *errRing) add(d time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	size := r.size
-	if size == 0 {
-		size = sendErrWindow
-	}
-	if len(r.buf) < size {
-		r.buf = append(r.buf, d)
-		return
-	}
-	r.buf[r.next] = d
-	r.next = (r.next + 1) % size
+	r.buf.Add(d)
 }
 
-// all returns a copy of what is held, oldest first is not guaranteed.
+// all returns a copy of what is held, oldest first.
 func (r *errRing) all() []time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return slices.Clone(r.buf)
+	return r.buf.All()
 }
 
 func (r *errRing) percentiles() Percentiles {

@@ -6,6 +6,7 @@ import (
 
 	"segcast/engine"
 	"segcast/engine/audioout"
+	"segcast/engine/ring"
 	"segcast/rtc/avsync"
 )
 
@@ -41,11 +42,12 @@ type heardPosition interface {
 type localSync struct {
 	mu    sync.Mutex
 	heard heardPosition // nil: no device that reports its position
-	rows  []avsync.Measurement
-	next  int // slot to overwrite once rows is full
+	rows  *ring.Buffer[avsync.Measurement]
 }
 
-func newLocalSync() *localSync { return &localSync{} }
+func newLocalSync() *localSync {
+	return &localSync{rows: ring.New[avsync.Measurement](localSyncCap)}
+}
 
 // setHeard chooses where the heard position comes from (nil stops recording).
 func (l *localSync) setHeard(h heardPosition) {
@@ -94,21 +96,14 @@ func (l *localSync) record(f shownFrame) {
 		AtMS:       avsync.Opt(nsToMS(int64(f.at))),
 		Stats:      st,
 	}
-	if len(l.rows) < localSyncCap {
-		l.rows = append(l.rows, m)
-		return
-	}
-	l.rows[l.next] = m
-	l.next = (l.next + 1) % localSyncCap
+	l.rows.Add(m)
 }
 
 // measurements returns the rows held, oldest first, in a new slice.
 func (l *localSync) measurements() []avsync.Measurement {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]avsync.Measurement, 0, len(l.rows))
-	out = append(out, l.rows[l.next:]...)
-	return append(out, l.rows[:l.next]...)
+	return l.rows.All()
 }
 
 func nsToMS(ns int64) float64 { return float64(ns) / 1e6 }

@@ -2,15 +2,13 @@ package ui
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"segcast/engine/audioout"
+	"segcast/engine/audioout/alsafile"
 	"segcast/rtc/avsync"
 )
 
@@ -37,25 +35,8 @@ func TestLocalSyncRealDevice(t *testing.T) {
 		localSyncChild(t, path)
 		return
 	}
-	dir := t.TempDir()
-	rc := fmt.Sprintf(`pcm.!default { type file slave.pcm "null" file "%s" format "raw" }`+"\n", filepath.Join(dir, "OUT.raw"))
-	if err := os.WriteFile(filepath.Join(dir, ".asoundrc"), []byte(rc), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	resPath := filepath.Join(dir, "result.json")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLocalSyncRealDevice$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "HOME="+dir, envLocalSyncChild+"="+resPath)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
-	b, err := os.ReadFile(resPath)
-	if err != nil {
-		t.Fatalf("child wrote no result: %v", err)
-	}
 	var res localSyncChildResult
-	if err := json.Unmarshal(b, &res); err != nil {
-		t.Fatal(err)
-	}
+	alsafile.RunChild(t, "TestLocalSyncRealDevice", envLocalSyncChild, &res)
 	if res.Skip != "" {
 		t.Skipf("ALSA file device unusable: %s", res.Skip)
 	}

@@ -4,25 +4,21 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"math"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"segcast/engine"
+	"segcast/engine/audioout/alsafile"
 )
 
-// The child process (the test binary re-run with HOME pointing at a
-// directory whose .asoundrc makes ALSA's default device a file) plays the
-// audio; these variables tell it where to write.
+// The child process (alsafile.RunChild: ALSA's default device is a
+// file) plays the audio; envChild tells it where to write its result.
 const (
-	envChild  = "SEGCAST_AUDIOOUT_RESULT"
-	playNS    = 1500 * time.Millisecond
-	testLead  = 100 * time.Millisecond
-	alsaRCFmt = `pcm.!default { type file slave.pcm "null" file "%s" format "raw" }` + "\n"
+	envChild = "SEGCAST_AUDIOOUT_RESULT"
+	playNS   = 1500 * time.Millisecond
+	testLead = 100 * time.Millisecond
 )
 
 type childResult struct {
@@ -39,25 +35,8 @@ func TestPlaysToALSAFile(t *testing.T) {
 		playChild(t, path)
 		return
 	}
-	dir := t.TempDir()
-	raw := filepath.Join(dir, "OUT.raw")
-	if err := os.WriteFile(filepath.Join(dir, ".asoundrc"), fmt.Appendf(nil, alsaRCFmt, raw), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	resPath := filepath.Join(dir, "result.json")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestPlaysToALSAFile$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "HOME="+dir, envChild+"="+resPath)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
 	var res childResult
-	b, err := os.ReadFile(resPath)
-	if err != nil {
-		t.Fatalf("child wrote no result: %v", err)
-	}
-	if err := json.Unmarshal(b, &res); err != nil {
-		t.Fatal(err)
-	}
+	raw := alsafile.RunChild(t, "TestPlaysToALSAFile", envChild, &res)
 	if res.Skip != "" {
 		t.Skipf("ALSA file device unusable: %s", res.Skip)
 	}
