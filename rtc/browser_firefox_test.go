@@ -18,7 +18,6 @@ import (
 const firefoxPrefs = `
 user_pref("devtools.console.stdout.content", true);
 user_pref("media.autoplay.default", 0);
-user_pref("media.cubeb.backend", "alsa");
 user_pref("media.autoplay.blocking_policy", 0);
 user_pref("media.peerconnection.ice.obfuscate_host_addresses", false);
 user_pref("media.peerconnection.ice.loopback", true);

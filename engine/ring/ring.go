@@ -2,8 +2,8 @@
 // recent past (send-time errors, sync rows) without growing.
 package ring
 
-// Buffer keeps the last Cap values added. The zero value is unusable;
-// make one with New. Not safe for concurrent use.
+// Buffer keeps the last n values added (n as given to New). The zero
+// value is unusable. Not safe for concurrent use.
 type Buffer[T any] struct {
 	buf  []T
 	next int // where the next value goes once full
@@ -24,9 +24,6 @@ func (b *Buffer[T]) Add(v T) {
 	b.buf[b.next] = v
 	b.next = (b.next + 1) % b.cap
 }
-
-// Len is how many values are held.
-func (b *Buffer[T]) Len() int { return len(b.buf) }
 
 // All returns a copy of the values held, oldest first.
 func (b *Buffer[T]) All() []T {
