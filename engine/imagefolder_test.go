@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,8 +16,21 @@ import (
 	"testing"
 )
 
-// grayPNG writes a w×h PNG whose grey level is v.
+// writePNG writes a w×h PNG filled with c.
 func writePNG(t testing.TB, path string, w, h int, c color.Color) {
+	t.Helper()
+	writeImage(t, path, w, h, c, png.Encode)
+}
+
+// writeJPEG writes a w×h JPEG (quality 95) filled with c.
+func writeJPEG(t testing.TB, path string, w, h int, c color.Color) {
+	t.Helper()
+	writeImage(t, path, w, h, c, func(f io.Writer, m image.Image) error {
+		return jpeg.Encode(f, m, &jpeg.Options{Quality: 95})
+	})
+}
+
+func writeImage(t testing.TB, path string, w, h int, c color.Color, encode func(io.Writer, image.Image) error) {
 	t.Helper()
 	m := image.NewNRGBA(image.Rect(0, 0, w, h))
 	for y := range h {
@@ -29,25 +43,7 @@ func writePNG(t testing.TB, path string, w, h int, c color.Color) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := png.Encode(f, m); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func writeJPEG(t testing.TB, path string, w, h int, c color.Color) {
-	t.Helper()
-	m := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			m.Set(x, y, c)
-		}
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := jpeg.Encode(f, m, &jpeg.Options{Quality: 95}); err != nil {
+	if err := encode(f, m); err != nil {
 		t.Fatal(err)
 	}
 }
