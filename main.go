@@ -42,7 +42,7 @@ const usage = `usage:
   segcast serve [INPUT...] [--pattern] [--loop] [--listen ADDR:PORT] [--duration D]
                                      share on the LAN: viewer URL, WHEP URL, QR code
   segcast viewer --out FILE          write the browser viewer page
-  segcast measure [INPUT...] [--pattern] [--duration D] [--out DIR] [--browser PATH]
+  segcast measure [INPUT...] [--pattern] [--duration D] [--out DIR] [--browser PATH] [--no-lipsync]
                                      measure A/V sync and latency in headless Chromium
 
 INPUT is a segment folder (images + WAV), a .y4m, a .wav, or an MP4/MOV/MKV/WebM.
@@ -379,6 +379,7 @@ func measure(ctx context.Context, args []string, stdout io.Writer) error {
 	m.register(fs)
 	out := fs.String("out", ".", "folder for report.json and report.png")
 	browser := fs.String("browser", rtc.DefaultBrowser, "Chromium to run the viewer page in")
+	noLipSync := fs.Bool("no-lipsync", false, "leave the viewer page's lip-sync trim off: Chrome's own lip sync alone")
 	inputs, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -400,7 +401,7 @@ func measure(ctx context.Context, args []string, stdout io.Writer) error {
 	loop := md.newLoop(clock, true)
 	r, err := rtc.Measure(ctx, loop, rtc.MeasureOptions{
 		Config:   rtc.Config{Width: md.size.X, Height: md.size.Y, Rate: md.rate, Clock: clock, Log: logger()},
-		Duration: m.duration, OutDir: *out, Browser: *browser, Log: logger(),
+		Duration: m.duration, OutDir: *out, Browser: *browser, NoLipSync: *noLipSync, Log: logger(),
 	})
 	if err != nil {
 		return err

@@ -385,19 +385,115 @@ export function statsFromReport(report, prev) {
   return { stats: out, raw: { video: v && { ...v }, audio: a && { ...a }, playout: mp && { ...mp } } };
 }
 
+// ---- Lip-sync trim ----
+//
+// Chrome's lip sync (libwebrtc's stream_synchronization.cc) corrects
+// nothing while the tracks are within 30 ms of each other by its own
+// reckoning, so each connection settles anywhere in ±30 ms. The page
+// closes the rest from timing alone, never from the content, so an offset
+// inside the content (or a sender bug) still shows in offset_ms:
+//   video: the frame on screen (requestVideoFrameCallback: its RTP
+//          timestamp and display time), put on the sender's wall clock by
+//          the app's "map" messages (RTP timestamp ↔ wall time written);
+//   audio: getStats' estimatedPlayoutTimestamp, the Sender Report time of
+//          the audio playing now, less one 10 ms frame: libwebrtc takes
+//          NetEq's playout timestamp, the end of the last frame pulled.
+// timeline_ms = video − audio there: positive when audio is late, as
+// offset_ms. LipSyncTrim turns it into jitterBufferTarget values.
+
+export const NTP_UNIX_MS = 2208988800000; // NTP epoch (1900) to Unix epoch
+export const AUDIO_FRAME_MS = 10;
+const VIDEO_RTP_RATE = 90000;
+const FRAME_STALE_MS = 200; // a frame shown longer than this: video stalled
+
+// rtpDiff is a − b for 32-bit RTP timestamps, across a wrap.
+export function rtpDiff(a, b) { return (a - b) | 0; }
+
+// timelineOffset estimates audio lateness (ms) at page time atMs from the
+// last frame shown ({rtp, ms}), the app's map ({rtp, wallMs}) and the
+// audio track's estimatedPlayoutTimestamp (NTP ms) at the same time; NaN
+// when something is missing or the video has stalled.
+export function timelineOffset(frame, map, audioPlayoutNtpMs, atMs) {
+  if (!frame || !map || !Number.isFinite(frame.rtp) || !(audioPlayoutNtpMs > 0)) return NaN;
+  if (atMs - frame.ms > FRAME_STALE_MS) return NaN;
+  const videoWall = map.wallMs + (rtpDiff(frame.rtp, map.rtp) * 1000) / VIDEO_RTP_RATE + (atMs - frame.ms);
+  const audioWall = audioPlayoutNtpMs - NTP_UNIX_MS - AUDIO_FRAME_MS;
+  return videoWall - audioWall;
+}
+
+// LipSyncTrim turns timeline offsets into receiver jitterBufferTarget
+// values (ms; 0 = none). Audio delay moves in fine steps (NetEq stretches
+// time), video only in display frames (16.7 ms at 60 Hz) and every ms of
+// it is latency, so audio is the trim:
+//   - audio early: hold audio back more (gain × offset per update, an
+//     integrator, so NetEq's own tolerance band leaves no standing error);
+//   - audio late: take audio trim back, down to the delay audio had when
+//     the trim began (never letting go at once: NetEq would drop its
+//     buffer in one jump); with none left, delay video, by at most
+//     videoStepMs per update, as video moves a display frame at once;
+//   - audio held back more than a display frame (+ margin) beyond the
+//     least delay NetEq would keep by itself (getStats
+//     jitterBufferMinimumDelay) while video is delayed: take 1 ms of video
+//     delay back per update. Otherwise each slip of the picture's phase
+//     against the 60 Hz display (a frame every few minutes) would add a
+//     display frame of video delay for good.
+// Neither target goes more than maxHoldMs past where it began. Chrome's
+// lip sync answers a held-back audio track by delaying video once its own
+// reckoning differs from ours by 30 ms, which under packet loss it does:
+// in a 10-minute impaired run the two chased each other to 670 ms of
+// delay. The cap ends that chase; audio may then stay early.
+export class LipSyncTrim {
+  constructor({ deadMs = 2, gain = 0.5, maxMs = 1000, maxHoldMs = 100, videoStepMs = 8, frameMs = 1000 / 60 } = {}) {
+    Object.assign(this, { deadMs, gain, maxMs, maxHoldMs, videoStepMs, frameMs });
+    this.audio = 0;
+    this.video = 0;
+    this.audioBase = 0; // the audio delay when the audio trim began
+    this.videoBase = 0; // the video delay when the video trim began
+  }
+
+  // update takes the offset (ms, audio late positive), the tracks'
+  // current jitter buffer delays (ms, where a new target starts) and
+  // NetEq's own least delay (ms, NaN if unknown), and returns the
+  // targets {audio, video}.
+  update(offsetMs, audioDelayMs, videoDelayMs, audioMinMs = NaN) {
+    const e = offsetMs;
+    const clamp = (x, base) => Math.min(Math.max(x, 0), this.maxMs, base + this.maxHoldMs);
+    if (Number.isFinite(e) && Math.abs(e) > this.deadMs) {
+      if (e < 0) {
+        if (this.audio === 0) this.audio = this.audioBase = audioDelayMs || 0;
+        this.audio = clamp(this.audio - this.gain * e, this.audioBase);
+      } else if (this.audio > this.audioBase) {
+        this.audio = Math.max(this.audioBase, this.audio - this.gain * e);
+      } else {
+        if (this.video === 0) this.video = this.videoBase = videoDelayMs || 0;
+        this.video = clamp(this.video + Math.min(this.gain * e, this.videoStepMs), this.videoBase);
+      }
+    }
+    if (this.video > 0 && this.audio - audioMinMs > this.frameMs + 2 * this.deadMs) this.video = clamp(this.video - 1, this.videoBase);
+    return { audio: this.audio, video: this.video };
+  }
+}
+
 // ---- The live measurer ----
 
 const FRAME_SEND_KEEP = 600; // app send times kept: 20 s at 30 fps
 const ANALYSE_WIDTH = 384; // the frame is read at this width: 10 px per code cell
 const PAIR_WINDOW_MS = 500;
 const PAIR_SETTLE_MS = 200; // wait past the window for late-detected beeps
+const TIMELINE_EVERY_MS = 250; // audio playout time samples
+const TIMELINE_KEEP = 8; // at most, between trim updates (once a second): each update takes fresh samples
 
 // Measurer wires the video element, the received stream and a send
 // function (JSON-able object → DataChannel). Feed it the app's messages
-// with handleMessage. Call start() after the stream is attached.
+// with handleMessage. Call start() after the stream is attached. With a
+// pc and trim (the default), it also runs the lip-sync trim.
 export class Measurer {
-  constructor({ video, stream, send, pc = null, onRow = null, onStats = null }) {
+  constructor({ video, stream, send, pc = null, onRow = null, onStats = null, trim = true }) {
     Object.assign(this, { video, stream, send, pc, onRow, onStats });
+    this.trim = trim && pc ? new LipSyncTrim() : null;
+    this.videoMap = null; // {rtp, wallMs} from the app
+    this.shown = null; // {rtp, ms}: the last frame presented
+    this.timeline = []; // recent timelineOffset samples
     this.rows = [];
     this.flashes = []; // {k, ms, latency} waiting for a beep
     this.beeps = []; // {ms, path}: heard times (track: before the output delay)
@@ -417,6 +513,7 @@ export class Measurer {
   async start() {
     this.watchVideo();
     this.timer = setInterval(() => this.tick(), 1000);
+    if (this.pc) this.timelineTimer = setInterval(() => this.sampleTimeline(), TIMELINE_EVERY_MS);
     const track = this.stream.getAudioTracks()[0];
     if (track && typeof MediaStreamTrackProcessor === 'function') {
       this.listenTrack(track).catch((err) => {
@@ -431,6 +528,7 @@ export class Measurer {
   stop() {
     this.stopped = true;
     clearInterval(this.timer);
+    clearInterval(this.timelineTimer);
     if (this.audio) this.audio.close();
     if (this.audioReader) this.audioReader.cancel().catch(() => {});
   }
@@ -480,6 +578,10 @@ export class Measurer {
       }
       return true;
     }
+    if (m.t === 'map') {
+      if (Number.isInteger(m.video_rtp) && Number.isFinite(m.wall_ms)) this.videoMap = { rtp: m.video_rtp >>> 0, wallMs: m.wall_ms };
+      return true;
+    }
     return false;
   }
 
@@ -496,6 +598,8 @@ export class Measurer {
 
   onVideoFrame(meta) {
     const v = this.video;
+    const shownMs = Number.isFinite(meta.expectedDisplayTime) && meta.expectedDisplayTime > 0 ? meta.expectedDisplayTime : meta.presentationTime;
+    if (Number.isFinite(meta.rtpTimestamp)) this.shown = { rtp: meta.rtpTimestamp, ms: shownMs };
     if (!v.videoWidth || !v.videoHeight) return;
     const w = ANALYSE_WIDTH, h = Math.max(12, Math.round((ANALYSE_WIDTH * v.videoHeight) / v.videoWidth));
     if (!this.canvas || this.canvas.height !== h) {
@@ -507,7 +611,7 @@ export class Measurer {
     const flash = isFlash(frame);
     if (flash && !this.wasFlash) {
       const k = readPatternIndex(frame);
-      const ms = Number.isFinite(meta.expectedDisplayTime) && meta.expectedDisplayTime > 0 ? meta.expectedDisplayTime : meta.presentationTime;
+      const ms = shownMs;
       let latency = NaN;
       const sent = k >= 0 ? this.frameSends.get(k) : undefined;
       if (sent !== undefined && Number.isFinite(this.clockOffset)) latency = ms - (sent + this.clockOffset);
@@ -538,11 +642,65 @@ export class Measurer {
     if (ctx.state !== 'running') await ctx.resume();
   }
 
-  // tick (once a second): read getStats, pair settled flashes, send rows.
+  // sampleTimeline reads the audio playout time and keeps the timeline
+  // offset it gives against the frame on screen.
+  async sampleTimeline() {
+    const rc = this.pc.getReceivers().find((r) => r.track && r.track.kind === 'audio');
+    if (!rc) return;
+    try {
+      const t0 = performance.now();
+      const report = await rc.getStats();
+      const t1 = performance.now();
+      for (const s of report.values()) {
+        if (s.type !== 'inbound-rtp') continue;
+        // The report's time (epoch ms), when it falls within the call.
+        let at = s.timestamp - performance.timeOrigin;
+        if (!(at >= t0 && at <= t1)) at = (t0 + t1) / 2;
+        const e = timelineOffset(this.shown, this.videoMap, s.estimatedPlayoutTimestamp, at);
+        if (Number.isFinite(e)) {
+          this.timeline.push(e);
+          if (this.timeline.length > TIMELINE_KEEP) this.timeline.shift();
+        }
+      }
+    } catch (err) {
+      console.warn('measure: audio getStats', err);
+    }
+  }
+
+  // applyTrim moves the receivers' jitterBufferTarget by the timeline
+  // offset (median of the last samples); returns the stats fields.
+  applyTrim(stats, raw) {
+    const out = { timeline_ms: null, trim_audio_ms: null, trim_video_ms: null };
+    if (this.trim) [out.trim_audio_ms, out.trim_video_ms] = [this.trim.audio, this.trim.video];
+    if (this.timeline.length === 0) return out;
+    const e = quantile([...this.timeline].sort((a, b) => a - b), 0.5);
+    this.timeline = [];
+    out.timeline_ms = e;
+    if (!this.trim) return out;
+    const rcv = (kind) => this.pc.getReceivers().find((r) => r.track && r.track.kind === kind);
+    const ar = rcv('audio'), vr = rcv('video');
+    if (!ar || !vr || !('jitterBufferTarget' in ar)) return out;
+    const a = raw.audio, p = (this.prevRaw && this.prevRaw.audio) || {};
+    const audioDelay = a && a.jitterBufferEmittedCount > 0 ? (1000 * a.jitterBufferDelay) / a.jitterBufferEmittedCount : 0;
+    // NetEq's own least delay over the last interval, where Chrome has it.
+    const dn = a ? a.jitterBufferEmittedCount - (p.jitterBufferEmittedCount || 0) : 0;
+    const audioMin = a && dn > 0 && Number.isFinite(a.jitterBufferMinimumDelay)
+      ? (1000 * (a.jitterBufferMinimumDelay - (p.jitterBufferMinimumDelay || 0))) / dn : NaN;
+    const t = this.trim.update(e, audioDelay, stats.jitter_target_ms || stats.jitter_buffer_ms || 0, audioMin);
+    ar.jitterBufferTarget = t.audio > 0 ? Math.round(t.audio) : null;
+    vr.jitterBufferTarget = t.video > 0 ? Math.round(t.video) : null;
+    out.trim_audio_ms = t.audio;
+    out.trim_video_ms = t.video;
+    return out;
+  }
+
+  // tick (once a second): read getStats, trim, pair settled flashes,
+  // send rows.
   async tick() {
     if (this.pc) {
       try {
-        const { stats, raw } = statsFromReport(await this.pc.getStats(), this.prevRaw);
+        const { stats: st, raw } = statsFromReport(await this.pc.getStats(), this.prevRaw);
+        const stats = { ...st, ...this.applyTrim(st, raw) };
         this.prevRaw = raw;
         this.lastStats = stats;
         this.send({ t: 'stats', page_ms: performance.now(), ...stats });

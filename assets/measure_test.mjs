@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import {
   readPatternIndex, isFlash, codeWord, crc8, cellX, codeBand, detectOnsets, OnsetDetector, TrackOnsets, stampOnPageClock,
   pairFlashes, statsFromReport, contextToPageMs, summarise, quantile, driftPerMinute,
+  rtpDiff, timelineOffset, LipSyncTrim, NTP_UNIX_MS, AUDIO_FRAME_MS,
 } from './measure.js';
 
 // patternFrame draws what engine/pattern.go draws for frame k (teal-ish
@@ -224,4 +225,74 @@ test('driftPerMinute is the least-squares slope in ms per minute', () => {
   assert.ok(Math.abs(summarise(rows).drift - d) < 1e-12);
   assert.ok(Number.isNaN(driftPerMinute([{ video_ms: 1, offset_ms: 2 }])));
   assert.ok(Number.isNaN(driftPerMinute([{ video_ms: 1, offset_ms: 2 }, { video_ms: 1, offset_ms: 4 }])));
+});
+
+test('rtpDiff is signed across the 32-bit wrap', () => {
+  assert.equal(rtpDiff(3000, 0), 3000);
+  assert.equal(rtpDiff(0, 3000), -3000);
+  assert.equal(rtpDiff(1000, 0xffffff00), 1256);
+  assert.equal(rtpDiff(0xffffff00, 1000), -1256);
+});
+
+test('timelineOffset puts the frame on screen and the audio playing on the sender clock', () => {
+  // Frame RTP 9000 ticks (100 ms) after the mapped one, shown at page
+  // time 500 ms; the map says the mapped frame left at wall 1e12 ms.
+  const map = { rtp: 0xffffe000, wallMs: 1e12 };
+  const frame = { rtp: (0xffffe000 + 9000) >>> 0, ms: 500 };
+  // At page time 510 the video on screen is content from wall 1e12+110.
+  // Audio playing the content from wall 1e12+95 (its estimatedPlayoutTimestamp
+  // reads one 10 ms frame ahead, in NTP ms): audio is 15 ms late.
+  const ept = 1e12 + 95 + AUDIO_FRAME_MS + NTP_UNIX_MS;
+  assert.ok(Math.abs(timelineOffset(frame, map, ept, 510) - 15) < 1e-6);
+  // Audio ahead of the picture: negative.
+  assert.ok(Math.abs(timelineOffset(frame, map, ept + 40, 510) + 25) < 1e-6);
+  // Missing pieces or a stalled picture give NaN.
+  assert.ok(Number.isNaN(timelineOffset(null, map, ept, 510)));
+  assert.ok(Number.isNaN(timelineOffset(frame, null, ept, 510)));
+  assert.ok(Number.isNaN(timelineOffset(frame, map, 0, 510)));
+  assert.ok(Number.isNaN(timelineOffset(frame, map, undefined, 510)));
+  assert.ok(Number.isNaN(timelineOffset(frame, map, ept, 500 + 1000)));
+});
+
+test('LipSyncTrim holds audio back when it is early, from its current delay', () => {
+  const t = new LipSyncTrim({ gain: 0.5, deadMs: 2 });
+  assert.deepEqual(t.update(1.5, 30, 50), { audio: 0, video: 0 }, 'inside the dead band');
+  assert.deepEqual(t.update(NaN, 30, 50), { audio: 0, video: 0 }, 'no estimate');
+  assert.deepEqual(t.update(-20, 30, 50), { audio: 40, video: 0 });
+  assert.deepEqual(t.update(-4, 31, 50), { audio: 42, video: 0 }, 'integrates from its own target');
+  // Audio now late: the trim is taken back down to where it began, no
+  // further, and then video waits.
+  assert.deepEqual(t.update(6, 40, 50), { audio: 39, video: 0 });
+  assert.deepEqual(t.update(30, 40, 50), { audio: 30, video: 0 });
+  assert.deepEqual(t.update(4, 30, 50), { audio: 30, video: 52 });
+});
+
+test('LipSyncTrim delays video only when audio is late with no trim left, a step at a time', () => {
+  const t = new LipSyncTrim({ gain: 0.5, deadMs: 2, videoStepMs: 8 });
+  assert.deepEqual(t.update(40, 30, 50), { audio: 0, video: 58 }, 'at most one step per update');
+  assert.deepEqual(t.update(6, 30, 60), { audio: 0, video: 61 });
+  // The video step overshoots (a display frame): audio takes the rest.
+  assert.deepEqual(t.update(-12, 30, 60), { audio: 36, video: 61 });
+});
+
+test('LipSyncTrim takes video delay back while audio is held back over a display frame', () => {
+  const t = new LipSyncTrim({ gain: 1, deadMs: 2, frameMs: 16.7 });
+  t.update(10, 30, 50); // video 58
+  t.update(-30, 30, 58); // audio 60
+  assert.equal(t.update(0, 60, 58).video, 58, 'NetEq\'s own least delay unknown: kept');
+  assert.equal(t.update(0, 60, 58, 30).video, 57, '30 ms held back: taken back');
+  assert.equal(t.update(0, 60, 57, 45).video, 57, '15 ms held back: kept');
+});
+
+test('LipSyncTrim keeps its targets within maxMs and maxHoldMs past where they began', () => {
+  const t = new LipSyncTrim({ gain: 1, maxMs: 400, maxHoldMs: 1000 });
+  assert.equal(t.update(-5000, 30, 50).audio, 400);
+  const u = new LipSyncTrim({ gain: 1, maxMs: 400, maxHoldMs: 1000, videoStepMs: 1000 });
+  assert.equal(u.update(5000, 30, 50).video, 400);
+  const h = new LipSyncTrim({ gain: 1, maxHoldMs: 100 });
+  for (let i = 0; i < 50; i++) h.update(-20, 30, 50);
+  assert.equal(h.audio, 130, 'audio held back at most 100 ms past its start');
+  const v = new LipSyncTrim({ gain: 1, maxHoldMs: 100 });
+  for (let i = 0; i < 50; i++) v.update(20, 30, 50);
+  assert.equal(v.video, 150, 'video delayed at most 100 ms past its start');
 });

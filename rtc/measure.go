@@ -42,7 +42,10 @@ type MeasureOptions struct {
 	OutDir string
 	// Browser is the Chromium binary; "" means DefaultBrowser.
 	Browser string
-	Log     *slog.Logger // nil = discard
+	// NoLipSync turns the page's lip-sync trim off (viewer page
+	// ?lipsync=off), to measure Chrome's own lip sync alone.
+	NoLipSync bool
+	Log       *slog.Logger // nil = discard
 }
 
 // Measure streams loop to a headless Chromium running the viewer page on
@@ -124,7 +127,11 @@ func Measure(ctx context.Context, loop *engine.Loop, opt MeasureOptions) (avsync
 	// Set location instead of Navigate: a page playing media may hold
 	// back the load event Navigate waits for.
 	loadCtx, cancelLoad := context.WithTimeout(bctx, measureConnectTimeout)
-	_, err = chromedp.Run(loadCtx, chromedp.Evaluate[any](fmt.Sprintf("location.href = %q", srv.PageURL())))
+	page := srv.PageURL()
+	if opt.NoLipSync {
+		page += "?lipsync=off"
+	}
+	_, err = chromedp.Run(loadCtx, chromedp.Evaluate[any](fmt.Sprintf("location.href = %q", page)))
 	cancelLoad()
 	if err != nil {
 		return none, fmt.Errorf("measure: open the viewer page in %s: %w", browser, err)

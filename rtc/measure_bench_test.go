@@ -23,6 +23,7 @@ import (
 //	SEGCAST_MEASURE_LOSS      impaired case: packet loss 0..1 (e.g. 0.05)
 //	SEGCAST_MEASURE_DELAY     impaired case: added delay (e.g. 30ms)
 //	SEGCAST_MEASURE_JITTER    impaired case: ± jitter on it (e.g. 10ms)
+//	SEGCAST_MEASURE_LIPSYNC   "off": the page's lip-sync trim off
 func BenchmarkMeasure720p30(b *testing.B) {
 	requireNetns(b)
 	if _, err := os.Stat(chromiumPath); err != nil {
@@ -49,13 +50,13 @@ func BenchmarkMeasure720p30(b *testing.B) {
 		loop.SetLoop(true)
 		r, err := Measure(context.Background(), loop, MeasureOptions{
 			Config:   Config{Width: w, Height: h, Rate: engine.Rate30, Clock: clock, impair: im},
-			Duration: dur, Settle: settle, OutDir: out,
+			Duration: dur, Settle: settle, OutDir: out, NoLipSync: os.Getenv("SEGCAST_MEASURE_LIPSYNC") == "off",
 			Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		})
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Logf("impairment %+v: %s (%d rows); send error %s", im, r.OneLine(), r.Offset.Samples, fmtSendErr(r.SendError))
+		b.Logf("lip-sync trim %v, impairment %+v: %s (%d rows); send error %s", os.Getenv("SEGCAST_MEASURE_LIPSYNC") != "off", im, r.OneLine(), r.Offset.Samples, fmtSendErr(r.SendError))
 		b.ReportMetric(float64(r.Offset.Median), "offset_median_ms")
 		b.ReportMetric(float64(r.Offset.P95), "offset_p95_ms")
 		b.ReportMetric(float64(r.DriftMSPerMin), "drift_ms/min")

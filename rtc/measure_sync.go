@@ -208,6 +208,23 @@ func (s *Session) flashSent(k int64, wrote time.Duration) {
 	}
 }
 
+// mapEvery is how often viewers are told the video RTP ↔ wall clock
+// pair: often enough to follow a pause or seek within a second.
+const mapEvery = time.Second
+
+// videoWritten sends every viewer a map message (video RTP timestamp ↔
+// wall time) at most once per mapEvery. Called by the video sender.
+func (s *Session) videoWritten(ts uint32, wall time.Time) {
+	last, now := s.lastMap.Load(), wall.UnixNano()
+	if now-last < int64(mapEvery) || !s.lastMap.CompareAndSwap(last, now) {
+		return
+	}
+	m := avsync.NewMap(ts, float64(now)/float64(time.Millisecond))
+	for _, v := range s.viewerList() {
+		v.sync.send(m)
+	}
+}
+
 // measured passes a row to the OnMeasurement callback.
 func (s *Session) measured(viewerID string, m avsync.Measurement) {
 	s.mu.Lock()

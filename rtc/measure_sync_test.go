@@ -66,6 +66,19 @@ func (p *syncPeer) first(t *testing.T, typ string, d time.Duration) map[string]a
 	return nil
 }
 
+// all returns the messages of type typ received so far.
+func (p *syncPeer) all(typ string) []map[string]any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []map[string]any
+	for _, m := range p.msgs {
+		if m["t"] == typ {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 func (p *syncPeer) sendJSON(t *testing.T, v any) {
 	t.Helper()
 	b, err := json.Marshal(v)
@@ -123,6 +136,34 @@ func TestSyncChannelPingsFramesAndDropsBadMessages(t *testing.T) {
 		t.Errorf("frame send_ms %v is not a past loop clock time", frame["send_ms"])
 	}
 
+	// Map messages tie the video's RTP timestamps (the track's base plus
+	// whole 30 fps frames) to wall times, about once a second.
+	peer.first(t, "map", 3*time.Second)
+	deadline := time.Now().Add(5 * time.Second)
+	for len(peer.all("map")) < 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	maps := peer.all("map")
+	if len(maps) < 2 {
+		t.Fatalf("%d map messages in 5 s, want one a second", len(maps))
+	}
+	var rtps [2]uint32
+	var walls [2]float64
+	for i, m := range maps[:2] {
+		rtp, _ := m["video_rtp"].(float64)
+		rtps[i], walls[i] = uint32(rtp), m["wall_ms"].(float64)
+		if d := rtps[i] - rig.sess.videoTSBase; d%3000 != 0 {
+			t.Errorf("map video_rtp %d is not the track's base %d plus whole frames", rtps[i], rig.sess.videoTSBase)
+		}
+		if age := float64(time.Now().UnixNano())/1e6 - walls[i]; age < 0 || age > 10_000 {
+			t.Errorf("map wall_ms %.1f is %.1f ms before now: not a recent Unix time in ms", walls[i], age)
+		}
+	}
+	dWall, dMedia := walls[1]-walls[0], float64(rtps[1]-rtps[0])/90
+	if dWall < 900 || math.Abs(dMedia-dWall) > 500 {
+		t.Errorf("consecutive maps %.1f ms of wall time and %.1f ms of video apart; want ≈ a second of each", dWall, dMedia)
+	}
+
 	bad := []string{
 		"not json",
 		`{"t":"m"}`,
@@ -145,7 +186,7 @@ func TestSyncChannelPingsFramesAndDropsBadMessages(t *testing.T) {
 	wantBad := int64(len(bad) + 1)
 
 	var info SyncInfo
-	deadline := time.Now().Add(5 * time.Second)
+	deadline = time.Now().Add(5 * time.Second)
 	for {
 		info, ok = rig.sess.Sync(v.ID())
 		if !ok {

@@ -74,6 +74,10 @@ type trackSender struct {
 	// onFlash, when set, is told when a flash frame's packets were
 	// written (clock time); it must not block.
 	onFlash func(k int64, wrote time.Duration)
+	// onWritten, when set, sees each item's RTP timestamp and the wall
+	// time its last packet was written, the pair pion's Sender Reports
+	// extrapolate from; it must not block.
+	onWritten func(ts uint32, wall time.Time)
 }
 
 func newTrackSender(track *webrtc.TrackLocalStaticRTP) *trackSender {
@@ -108,6 +112,9 @@ func (t *trackSender) run(ctx context.Context, clock engine.Clock) {
 			// others still got the packet, and the viewer's own state
 			// callback removes it.
 			_ = t.track.WriteRTP(p)
+		}
+		if t.onWritten != nil {
+			t.onWritten(b.pkts[0].Timestamp, time.Now())
 		}
 		t.errs.add(sendErr)
 		t.longErrs.add(sendErr)

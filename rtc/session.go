@@ -136,6 +136,7 @@ type Session struct {
 	// keyframe; the rest but bitrate belongs to the encoder goroutine.
 	needKey       atomic.Bool
 	lastPLIKey    atomic.Int64 // clock time of the last PLI/FIR keyframe
+	lastMap       atomic.Int64 // wall time (Unix ns) of the last map message to viewers
 	bitrate       atomic.Int64 // the encoder's current target, for Stats
 	nextRateCheck time.Duration
 	rateTarget    int
@@ -204,6 +205,7 @@ func NewSession(cfg Config) (*Session, error) {
 		s.audio.onSent = func(ts uint32, e time.Duration) { cfg.onSent("audio", ts, e) }
 	}
 	s.video.onFlash = s.flashSent
+	s.video.onWritten = s.videoWritten
 	s.bitrate.Store(int64(cfg.Bitrate))
 	s.lastPLIKey.Store(int64(-keyframeGap))
 	// RFC 3550 wants random initial sequence numbers and timestamps;

@@ -46,6 +46,17 @@ type Stats struct {
 	// buffer to the device, over the last stats interval (media-playout
 	// Δ totalPlayoutDelay / Δ totalSamplesCount).
 	PlayoutDelayMS Opt `json:"playout_delay_ms"`
+	// TimelineMS is the page's own estimate of the offset from timing
+	// alone, never the content: the video frame on screen against the
+	// audio playing now, both on the sender's clock (see "Lip-sync trim"
+	// in assets/measure.js). Positive when audio is late, as OffsetMS; an
+	// offset inside the content shows in OffsetMS but not here.
+	TimelineMS Opt `json:"timeline_ms"`
+	// TrimAudioMS and TrimVideoMS are the jitterBufferTarget values the
+	// page's lip-sync trim has set on the audio and video receivers (0:
+	// none); unknown when the trim is off.
+	TrimAudioMS Opt `json:"trim_audio_ms"`
+	TrimVideoMS Opt `json:"trim_video_ms"`
 }
 
 // How the page heard a beep (Measurement.AudioPath).
@@ -64,7 +75,7 @@ const (
 // field the page left out stays unknown rather than becoming 0.
 func UnknownStats() Stats {
 	u := Unknown()
-	return Stats{u, u, u, u, u, u, u}
+	return Stats{u, u, u, u, u, u, u, u, u, u}
 }
 
 // unknownMeasurement is the starting point for decoding a row.

@@ -18,6 +18,10 @@ import (
 //	{"t":"frame","k":…,"send_ms":…}               app clock time pattern frame k
 //	                                             (the index drawn in the picture)
 //	                                             was written to the track
+//	{"t":"map","video_rtp":…,"wall_ms":…}         the video frame with that RTP
+//	                                             timestamp was written at wall_ms
+//	                                             (Unix ms, the clock the Sender
+//	                                             Reports use); about once a second
 //
 // Page → app:
 //
@@ -62,6 +66,19 @@ type Frame struct {
 
 // NewFrame builds a frame message.
 func NewFrame(k int64, sendMS float64) Frame { return Frame{T: "frame", K: k, SendMS: sendMS} }
+
+// Map ties the video track's RTP timestamps to the sender's wall clock,
+// as its Sender Reports do, for the page's lip-sync trim.
+type Map struct {
+	T        string  `json:"t"` // "map"
+	VideoRTP uint32  `json:"video_rtp"`
+	WallMS   float64 `json:"wall_ms"`
+}
+
+// NewMap builds a map message.
+func NewMap(videoRTP uint32, wallMS float64) Map {
+	return Map{T: "map", VideoRTP: videoRTP, WallMS: wallMS}
+}
 
 // Pong is the page's answer to a Ping: t1 = PageRxMS, t2 = PageTxMS on the
 // page clock; AppMS echoes the ping's t0.

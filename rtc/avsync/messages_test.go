@@ -37,8 +37,12 @@ func TestDecodePageMessageValid(t *testing.T) {
 	}
 
 	v, err = DecodePageMessage([]byte(`{"t":"stats","page_ms":123,"frames_dropped":4}`))
-	if s, ok := v.(StatsMsg); err != nil || !ok || s.PageMS != 123 || s.FramesDropped != 4 || s.Freezes.Known() {
+	if s, ok := v.(StatsMsg); err != nil || !ok || s.PageMS != 123 || s.FramesDropped != 4 || s.Freezes.Known() || s.TimelineMS.Known() {
 		t.Errorf("stats = %#v, %v", v, err)
+	}
+	v, err = DecodePageMessage([]byte(`{"t":"stats","page_ms":1,"timeline_ms":-2.5,"trim_audio_ms":41,"trim_video_ms":0}`))
+	if s, ok := v.(StatsMsg); err != nil || !ok || s.TimelineMS != -2.5 || s.TrimAudioMS != 41 || s.TrimVideoMS != 0 {
+		t.Errorf("stats with the lip-sync trim = %#v, %v", v, err)
 	}
 }
 
@@ -81,6 +85,10 @@ func TestAppMessagesJSON(t *testing.T) {
 	b, _ = json.Marshal(NewFrame(42, 1234.5))
 	if string(b) != `{"t":"frame","k":42,"send_ms":1234.5}` {
 		t.Errorf("frame: %s", b)
+	}
+	b, _ = json.Marshal(NewMap(4294967295, 1.7956e12))
+	if string(b) != `{"t":"map","video_rtp":4294967295,"wall_ms":1795600000000}` {
+		t.Errorf("map: %s", b)
 	}
 }
 
