@@ -642,10 +642,15 @@ export class Measurer {
     if (ctx.state !== 'running') await ctx.resume();
   }
 
+  // receiver is the pc's receiver of kind ('audio' or 'video'), if any.
+  receiver(kind) {
+    return this.pc.getReceivers().find((r) => r.track && r.track.kind === kind);
+  }
+
   // sampleTimeline reads the audio playout time and keeps the timeline
   // offset it gives against the frame on screen.
   async sampleTimeline() {
-    const rc = this.pc.getReceivers().find((r) => r.track && r.track.kind === 'audio');
+    const rc = this.receiver('audio');
     if (!rc) return;
     try {
       const t0 = performance.now();
@@ -677,8 +682,7 @@ export class Measurer {
     this.timeline = [];
     out.timeline_ms = e;
     if (!this.trim) return out;
-    const rcv = (kind) => this.pc.getReceivers().find((r) => r.track && r.track.kind === kind);
-    const ar = rcv('audio'), vr = rcv('video');
+    const ar = this.receiver('audio'), vr = this.receiver('video');
     if (!ar || !vr || !('jitterBufferTarget' in ar)) return out;
     const a = raw.audio, p = (this.prevRaw && this.prevRaw.audio) || {};
     const audioDelay = a && a.jitterBufferEmittedCount > 0 ? (1000 * a.jitterBufferDelay) / a.jitterBufferEmittedCount : 0;

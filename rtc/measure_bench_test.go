@@ -42,6 +42,7 @@ func BenchmarkMeasure720p30(b *testing.B) {
 	}
 	im.Delay = envDuration(b, "SEGCAST_MEASURE_DELAY", 0)
 	im.Jitter = envDuration(b, "SEGCAST_MEASURE_JITTER", 0)
+	noLipSync := os.Getenv("SEGCAST_MEASURE_LIPSYNC") == "off"
 	const w, h = 1280, 720
 	for range b.N {
 		clock := engine.NewWallClock()
@@ -50,13 +51,13 @@ func BenchmarkMeasure720p30(b *testing.B) {
 		loop.SetLoop(true)
 		r, err := Measure(context.Background(), loop, MeasureOptions{
 			Config:   Config{Width: w, Height: h, Rate: engine.Rate30, Clock: clock, impair: im},
-			Duration: dur, Settle: settle, OutDir: out, NoLipSync: os.Getenv("SEGCAST_MEASURE_LIPSYNC") == "off",
+			Duration: dur, Settle: settle, OutDir: out, NoLipSync: noLipSync,
 			Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		})
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Logf("lip-sync trim %v, impairment %+v: %s (%d rows); send error %s", os.Getenv("SEGCAST_MEASURE_LIPSYNC") != "off", im, r.OneLine(), r.Offset.Samples, fmtSendErr(r.SendError))
+		b.Logf("lip-sync trim %v, impairment %+v: %s (%d rows); send error %s", !noLipSync, im, r.OneLine(), r.Offset.Samples, fmtSendErr(r.SendError))
 		b.ReportMetric(float64(r.Offset.Median), "offset_median_ms")
 		b.ReportMetric(float64(r.Offset.P95), "offset_p95_ms")
 		b.ReportMetric(float64(r.DriftMSPerMin), "drift_ms/min")
