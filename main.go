@@ -27,6 +27,7 @@ import (
 
 	"segcast/assets"
 	"segcast/engine"
+	"segcast/engine/pattern"
 	"segcast/rtc"
 	"segcast/ui"
 )
@@ -152,10 +153,6 @@ type media struct {
 	size image.Point
 }
 
-// patternLength is how long the generated pattern segment is when no
-// --duration says.
-const patternLength = time.Minute
-
 func (m *mediaFlags) load(ctx context.Context, inputs []string) (*media, error) {
 	rate, err := engine.ParseRate(m.fps)
 	if err != nil {
@@ -194,9 +191,9 @@ func (m *mediaFlags) load(ctx context.Context, inputs []string) (*media, error) 
 	if m.pattern || len(inputs) == 0 {
 		d := m.duration
 		if d == 0 {
-			d = patternLength
+			d = pattern.DefaultLength
 		}
-		out.segs = append([]*engine.Segment{engine.NewPattern(out.size.X, out.size.Y, rate, d)}, out.segs...)
+		out.segs = append([]*engine.Segment{pattern.New(out.size.X, out.size.Y, rate, d)}, out.segs...)
 	}
 	return out, nil
 }
@@ -215,7 +212,7 @@ func parseSize(s string) (image.Point, error) {
 func (md *media) newLoop(clock engine.Clock, loop bool) *engine.Loop {
 	l := engine.NewLoop(engine.LoopConfig{
 		Rate: md.rate, Width: md.size.X, Height: md.size.Y,
-		Clock: clock, Lead: rtc.EncodeLead,
+		Clock: clock, Lead: rtc.EncodeLead, Idle: pattern.IdleCard(md.size.X, md.size.Y),
 	})
 	for _, s := range md.segs {
 		l.Add(s)

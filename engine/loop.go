@@ -24,6 +24,9 @@ type LoopConfig struct {
 	// NoImages leaves VideoFrame.Image nil and never reads frames: for
 	// timeline dumps, which need only the timestamps.
 	NoImages bool
+	// Idle is shown when nothing plays (stopped, empty, a frame of the
+	// wrong size); it must be Width×Height. nil: a plain dark frame.
+	Idle *image.YCbCr
 }
 
 // Position is where the play head is, as of the latest 20 ms chunk.
@@ -110,9 +113,9 @@ func NewLoop(cfg LoopConfig) *Loop {
 	if cfg.Clock == nil {
 		cfg.Clock = NewWallClock()
 	}
-	var idle *image.YCbCr
-	if !cfg.NoImages {
-		idle = IdleFrame(cfg.Width, cfg.Height)
+	idle := cfg.Idle
+	if !cfg.NoImages && (idle == nil || idle.Rect.Size() != image.Pt(cfg.Width, cfg.Height)) {
+		idle = blankFrame(cfg.Width, cfg.Height)
 	}
 	return &Loop{
 		cfg:     cfg,
@@ -404,4 +407,13 @@ func (l *Loop) fillAudio(dst []int16) (seg int, idx int64) {
 		i += run
 	}
 	return seg, idx
+}
+
+// blankFrame is the idle picture when none is given: dark grey.
+func blankFrame(w, h int) *image.YCbCr {
+	img := image.NewYCbCr(image.Rect(0, 0, max(w, 2), max(h, 2)), image.YCbCrSubsampleRatio420)
+	fillPlane(img.Y, 24)
+	fillPlane(img.Cb, 128)
+	fillPlane(img.Cr, 128)
+	return img
 }

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"io"
 	"segcast/bench"
 	"testing"
 	"time"
@@ -51,32 +50,4 @@ func BenchmarkLoopWallClock(b *testing.B) {
 	}
 	b.ReportMetric(float64((bench.ProcessCPU()-cpu0).Microseconds())/1e3/float64(b.N), "cpu-ms/media-s")
 	b.ReportMetric(float64(l.Stats().MaxLateness.Microseconds()), "max-late-µs")
-}
-
-// BenchmarkTimelineCSV writes one minute of the pattern at 29.97 fps
-// (5397 rows) per op.
-func BenchmarkTimelineCSV(b *testing.B) {
-	pat := NewPattern(1280, 720, Rate2997, time.Minute)
-	opt := TimelineOptions{Rate: Rate2997, Duration: time.Minute}
-	rows := Rate2997.FramesIn(int64(time.Minute)) + 3000
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := WriteTimelineCSV(context.Background(), io.Discard, []*Segment{pat}, opt); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-}
-
-// BenchmarkPatternFrame renders one 720p pattern frame (cache missed).
-func BenchmarkPatternFrame(b *testing.B) {
-	pat := NewPattern(1280, 720, Rate2997, time.Hour)
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if _, err := pat.Frames.Frame(i); err != nil {
-			b.Fatal(err)
-		}
-		i = (i + patCacheFrames + 1) % pat.Frames.Len()
-	}
 }

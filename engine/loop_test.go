@@ -337,7 +337,7 @@ func TestLoopIdleWhenEmpty(t *testing.T) {
 	if len(rec.video) != 25 || len(rec.audio) != 50 {
 		t.Fatalf("%d frames, %d chunks; want 25, 50", len(rec.video), len(rec.audio))
 	}
-	idle := IdleFrame(64, 36)
+	idle := blankFrame(64, 36)
 	for i, v := range rec.video {
 		if v.seq != int64(i) || v.mediaNS != int64(i)*40_000_000 || v.rtp != uint32(i*3600) ||
 			v.seg != -1 || v.idx != -1 || v.img == nil || !bytes.Equal(v.img.Y, idle.Y) {
@@ -527,50 +527,6 @@ func (s *timeSink) add(media int64, d time.Duration) {
 }
 func (s *timeSink) WriteVideo(f *VideoFrame) { s.add(f.MediaNS, f.Deadline) }
 func (s *timeSink) WriteAudio(c *AudioChunk) { s.add(c.MediaNS, c.Deadline) }
-
-// AudioOffset moves the pattern's beep against its flash by exactly the
-// offset, in output samples.
-func TestLoopAudioOffset(t *testing.T) {
-	for _, off := range []time.Duration{0, 30 * time.Millisecond, -20 * time.Millisecond, 7 * time.Millisecond} {
-		clk := NewFakeClock()
-		l := NewLoop(LoopConfig{Rate: Rate2997, Width: 64, Height: 36, Clock: clk, AudioOffset: off})
-		rec := &loopRecSink{}
-		l.AddSink(rec)
-		l.Add(NewPattern(64, 36, Rate2997, 3*time.Second))
-		l.Play()
-		loopRunFor(t, l, 3*time.Second)
-		var flashes []int64
-		for _, v := range rec.video {
-			if IsFlash(v.img) {
-				flashes = append(flashes, v.mediaNS)
-			}
-			if k, ok := ReadPatternIndex(v.img); !ok || k != v.seq {
-				t.Fatalf("offset %v: output frame %d shows pattern frame %d, %v", off, v.seq, k, ok)
-			}
-		}
-		pcm := rec.pcm()
-		var onsets []int64
-		for s := int64(0); s < int64(len(pcm)/2); s++ {
-			if pcm[2*s] != 0 && quietBefore(pcm, s, 48) {
-				onsets = append(onsets, s)
-			}
-		}
-		// The first beep is cut when the sound moves earlier.
-		if off < 0 {
-			flashes = flashes[1:]
-			onsets = onsets[1:]
-		}
-		if len(flashes) != len(onsets) || len(flashes) < 2 {
-			t.Fatalf("offset %v: flashes %v, beeps %v", off, flashes, onsets)
-		}
-		for i := range flashes {
-			shift := onsets[i] - flashes[i]*48/1e6
-			if shift != int64(off)*48/1e6 {
-				t.Errorf("offset %v: beep %d starts %d samples after its flash, want %d", off, i, shift, int64(off)*48/1e6)
-			}
-		}
-	}
-}
 
 // A segment of the wrong size shows the idle frame and is counted.
 func TestLoopWrongSizeShowsIdle(t *testing.T) {

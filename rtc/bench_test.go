@@ -14,6 +14,7 @@ import (
 
 	"segcast/bench"
 	"segcast/engine"
+	"segcast/engine/pattern"
 )
 
 // benchSeconds is the measured stretch of media per run
@@ -70,7 +71,7 @@ func benchStream(b *testing.B, viewers int, farm bool) {
 	}
 	clock := engine.NewWallClock()
 	loop := engine.NewLoop(engine.LoopConfig{Rate: engine.Rate30, Width: w, Height: h, Clock: clock, Lead: EncodeLead})
-	loop.Add(engine.NewPattern(w, h, engine.Rate30, 10*time.Minute))
+	loop.Add(pattern.New(w, h, engine.Rate30, 10*time.Minute))
 	loop.Play()
 	sess, err := NewSession(Config{Width: w, Height: h, Rate: engine.Rate30, Clock: clock, LoopbackOnly: true, onSent: onSent})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"segcast/assets"
 	"segcast/bench"
 	"segcast/engine"
+	"segcast/engine/pattern"
 )
 
 // The browser e2e tests stream the sync pattern at 640x360, 30 fps, on
@@ -37,7 +38,7 @@ func patternLoop(w, h int) (*engine.Loop, engine.Clock) {
 	loop := engine.NewLoop(engine.LoopConfig{
 		Rate: engine.Rate30, Width: w, Height: h, Clock: clock, Lead: browserLead,
 	})
-	loop.Add(engine.NewPattern(w, h, engine.Rate30, 10*time.Second))
+	loop.Add(pattern.New(w, h, engine.Rate30, 10*time.Second))
 	loop.SetLoop(true)
 	loop.Play()
 	return loop, clock

@@ -12,6 +12,7 @@ import (
 	"github.com/pion/rtcp"
 
 	"segcast/engine"
+	"segcast/engine/pattern"
 	"segcast/rtc/opusenc"
 	"segcast/rtc/vp8"
 )
@@ -29,7 +30,7 @@ func newStreamRig(t testing.TB, w, h int, patternDur time.Duration, onSent func(
 	clock := engine.NewWallClock()
 	rate := engine.Rate30
 	loop := engine.NewLoop(engine.LoopConfig{Rate: rate, Width: w, Height: h, Clock: clock, Lead: EncodeLead})
-	loop.Add(engine.NewPattern(w, h, rate, patternDur))
+	loop.Add(pattern.New(w, h, rate, patternDur))
 	loop.Play()
 	level := slog.LevelWarn
 	if testing.Verbose() {
@@ -167,7 +168,7 @@ func (c *syncCheck) feed(frames []rxFrame, audio []rxAudio) {
 		if err != nil {
 			t.Fatalf("frame %d (ts %d): decode: %v", c.nf, f.ts, err)
 		}
-		k, ok := engine.ReadPatternIndex(img)
+		k, ok := pattern.ReadIndex(img)
 		if !ok {
 			// Congestion control may squeeze the bitrate until the code
 			// band blurs; such frames are counted and bounded below.
@@ -184,7 +185,7 @@ func (c *syncCheck) feed(frames []rxFrame, audio []rxAudio) {
 		if got, want := f.ts-c.ts0, c.rate.FrameRTP(k)-c.rate.FrameRTP(c.k0); got != want {
 			t.Fatalf("frame %d (index %d): RTP offset %d, the engine's timeline says %d", c.nf, k, got, want)
 		}
-		if engine.IsFlash(img) {
+		if pattern.IsFlash(img) {
 			c.flashes = append(c.flashes, f)
 			c.flashK = append(c.flashK, k)
 		}
@@ -330,7 +331,7 @@ func TestEndToEnd(t *testing.T) {
 		if got, want := f.ts-vBase, rig.rate.FrameRTP(k); got != want {
 			t.Errorf("flash frame %d: RTP %d − base = %d, want FrameRTP = %d", k, f.ts, got, want)
 		}
-		want := uint32(engine.BeepOnsetSample(rig.rate.FrameNS(k)))
+		want := uint32(pattern.BeepOnsetSample(rig.rate.FrameNS(k)))
 		nearest := int64(math.MaxInt32)
 		for _, o := range check.onsets {
 			if d := int64(int32(o.ts - aBase - want)); abs64(d) < abs64(nearest) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"segcast/engine"
+	"segcast/engine/pattern"
 	"segcast/rtc/avsync"
 )
 
@@ -47,7 +48,7 @@ func BenchmarkMeasure720p30(b *testing.B) {
 	for range b.N {
 		clock := engine.NewWallClock()
 		loop := engine.NewLoop(engine.LoopConfig{Rate: engine.Rate30, Width: w, Height: h, Clock: clock, Lead: EncodeLead})
-		loop.Add(engine.NewPattern(w, h, engine.Rate30, time.Minute))
+		loop.Add(pattern.New(w, h, engine.Rate30, time.Minute))
 		loop.SetLoop(true)
 		r, err := Measure(context.Background(), loop, MeasureOptions{
 			Config:   Config{Width: w, Height: h, Rate: engine.Rate30, Clock: clock, impair: im},

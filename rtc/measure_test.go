@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"segcast/engine"
+	"segcast/engine/pattern"
 	"segcast/rtc/avsync"
 )
 
@@ -35,7 +36,7 @@ const (
 // shifted by offset, writing the report to a temporary directory.
 func measureRun(t *testing.T, offset time.Duration) (avsync.Report, string) {
 	t.Helper()
-	return measureSegment(t, offset, engine.NewPattern(browserW, browserH, engine.Rate30, time.Minute), true)
+	return measureSegment(t, offset, pattern.New(browserW, browserH, engine.Rate30, time.Minute), true)
 }
 
 // measureSegment is measureRun on a given 640×360 30 fps segment, with
@@ -230,7 +231,7 @@ func TestMeasureCycledOffsetInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("about 40 s of streaming to Chromium")
 	}
-	seg := engine.NewPattern(browserW, browserH, engine.Rate30, time.Minute)
+	seg := pattern.New(browserW, browserH, engine.Rate30, time.Minute)
 	seg.Audio = &cycledBeeps{rate: engine.Rate30, samples: seg.Audio.Len()}
 	// Trim off: it may move the picture a display frame between the rows
 	// compared; that it leaves content offsets alone is the hook test's.
@@ -292,7 +293,7 @@ func (a *cycledBeeps) Fill(dst []int16, off int64) {
 	for sec := max(0, off/engine.AudioRate-1); sec*engine.AudioRate < off+n+engine.AudioRate; sec++ {
 		k := a.rate.FramesIn(sec * 1e9)
 		shift := int64(cycleShifts[sec%3]) * engine.AudioRate / int64(time.Second)
-		onset := engine.BeepOnsetSample(a.rate.FrameNS(k)) + shift
+		onset := pattern.BeepOnsetSample(a.rate.FrameNS(k)) + shift
 		for s := max(onset, off, 0); s < min(onset+beep, off+n, a.samples); s++ {
 			v := int16(math.Round(16384 * math.Cos(2*math.Pi*float64(s-onset)/48)))
 			dst[2*(s-off)], dst[2*(s-off)+1] = v, v

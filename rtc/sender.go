@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"segcast/engine"
+	"segcast/engine/pattern"
 	"segcast/rtc/opusenc"
 	"segcast/rtc/vp8"
 )
@@ -27,6 +28,14 @@ import (
 // rtpPayloadMTU leaves room in a 1200-byte packet for the RTP header, the
 // TWCC and mid header extensions and the SRTP auth tag.
 const rtpPayloadMTU = 1100
+
+// The Opus encoder takes exactly one engine chunk: these constants
+// overflow (a compile error) unless the two packages agree.
+const (
+	_ = uint(opusenc.FrameSamples-engine.ChunkSamples) + uint(engine.ChunkSamples-opusenc.FrameSamples)
+	_ = uint(opusenc.SampleRate-engine.AudioRate) + uint(engine.AudioRate-opusenc.SampleRate)
+	_ = uint(opusenc.Channels-engine.AudioChannels) + uint(engine.AudioChannels-opusenc.Channels)
+)
 
 // queueLen bounds the items between the loop and the wire (several
 // seconds at 30 fps + 50 chunks/s; a normal lead holds a handful).
@@ -285,7 +294,7 @@ func (s *Session) encodeFrame(ve *videoEncoder, job *videoJob) error {
 			s.bitrate.Store(int64(target))
 		}
 	}
-	if job.frame.SourceIndex >= 0 && engine.IsFlash(img) {
+	if job.frame.SourceIndex >= 0 && pattern.IsFlash(img) {
 		// The sync pattern draws its frame index (mod 2^24) in the
 		// picture; the page reads it back to match our send time.
 		job.b.flashK = int64(job.frame.SourceIndex) & patternIndexMask

@@ -163,7 +163,7 @@ func NewSession(cfg Config) (*Session, error) {
 		return nil, err
 	}
 	venc, err := vp8.NewEncoder(vp8.EncoderConfig{
-		Width: cfg.Width, Height: cfg.Height, Rate: cfg.Rate,
+		Width: cfg.Width, Height: cfg.Height, FPSNum: cfg.Rate.Num, FPSDen: cfg.Rate.Den,
 		// Fixed speed 8, one thread: bench/NOTES-codec.md measured
 		// 0.16–0.28 core at 720p30 against 1.1–1.5 with two threads
 		// (libvpx's threads spin on a busy machine), and encode-ahead

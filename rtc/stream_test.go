@@ -12,12 +12,13 @@ import (
 	"time"
 
 	"segcast/engine"
+	"segcast/engine/pattern"
 )
 
 func streamLoop(w, h int) (*engine.Loop, engine.Clock) {
 	clock := engine.NewWallClock()
 	loop := engine.NewLoop(engine.LoopConfig{Rate: engine.Rate30, Width: w, Height: h, Clock: clock, Lead: EncodeLead})
-	loop.Add(engine.NewPattern(w, h, engine.Rate30, time.Minute))
+	loop.Add(pattern.New(w, h, engine.Rate30, time.Minute))
 	return loop, clock
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"segcast/engine"
+	"segcast/engine/pattern"
 )
 
 // newWHEPTestSession is a real Session on loopback, small and idle (no
@@ -501,7 +502,7 @@ func FuzzWHEPRequest(f *testing.F) {
 func TestServeRunsForDurationAndPrintsBanner(t *testing.T) {
 	clock := engine.NewWallClock()
 	loop := engine.NewLoop(engine.LoopConfig{Rate: engine.Rate30, Width: 320, Height: 180, Clock: clock, Lead: 100 * time.Millisecond})
-	loop.Add(engine.NewPattern(320, 180, engine.Rate30, time.Second))
+	loop.Add(pattern.New(320, 180, engine.Rate30, time.Second))
 	loop.Play()
 	var out bytes.Buffer
 	opt := ServeOptions{

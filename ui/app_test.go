@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"segcast/engine"
+	"segcast/engine/pattern"
 )
 
 var clipColour = color.RGBA{R: 200, G: 40, B: 160, A: 255}
@@ -121,7 +122,7 @@ func TestFailedLoadKeepsPlaylist(t *testing.T) {
 // paused, a second when playing), stop, next/previous, loop, Ctrl+O.
 func TestTransportDrivesEngine(t *testing.T) {
 	h := newHarness(t, Options{Pattern: true})
-	h.onUI(func() { h.c.addSegment(engine.NewPattern(h.c.w, h.c.h, h.c.rate, patternDur)) })
+	h.onUI(func() { h.c.addSegment(pattern.New(h.c.w, h.c.h, h.c.rate, pattern.DefaultLength)) })
 	pos := func() engine.Position { return h.c.loop.Position() }
 
 	if !pos().Playing {

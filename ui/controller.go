@@ -13,14 +13,12 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"segcast/engine"
+	"segcast/engine/pattern"
 )
 
 // loopLead is how far ahead of its deadline the loop hands items over: the
 // encoders' head start and the audio queue depth.
 const loopLead = 100 * time.Millisecond
-
-// patternDur is the length of the built-in pattern segment.
-const patternDur = 10 * time.Second
 
 // controller owns one window's state. Widget state is touched only on the
 // UI thread (callbacks and fyne.Do); the engine is safe for concurrent use.
@@ -86,7 +84,8 @@ func newController(parent context.Context, a fyne.App, opt Options, e env) (*con
 		}
 	}
 	c.clock = newSwitchClock(base)
-	c.loop = engine.NewLoop(engine.LoopConfig{Rate: c.rate, Width: c.w, Height: c.h, Clock: c.clock, Lead: loopLead})
+	c.loop = engine.NewLoop(engine.LoopConfig{Rate: c.rate, Width: c.w, Height: c.h, Clock: c.clock, Lead: loopLead,
+		Idle: pattern.IdleCard(c.w, c.h)})
 	c.preview = newPreview(c.clock, c.do)
 	c.loop.AddSink(c.preview)
 	if c.audio != nil {
@@ -113,7 +112,7 @@ func newController(parent context.Context, a fyne.App, opt Options, e env) (*con
 	c.loop.SetLoop(opt.Loop)
 	c.tr.loop.SetChecked(opt.Loop)
 	if opt.Pattern || len(opt.Inputs) == 0 {
-		c.addSegment(engine.NewPattern(c.w, c.h, c.rate, patternDur))
+		c.addSegment(pattern.New(c.w, c.h, c.rate, pattern.DefaultLength))
 		if len(opt.Inputs) == 0 {
 			c.tr.loop.SetChecked(true)
 			c.loop.Play()

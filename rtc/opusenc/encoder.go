@@ -17,15 +17,14 @@ import (
 	"time"
 
 	"github.com/hraban/opus"
-
-	"segcast/engine"
 )
 
-// Format of what Encode takes: one engine chunk.
+// Format of what Encode takes: one 20 ms chunk of 48 kHz stereo, the
+// engine's output chunk (rtc checks at compile time that the two agree).
 const (
-	SampleRate   = engine.AudioRate
-	Channels     = engine.AudioChannels
-	FrameSamples = engine.ChunkSamples // per channel, 20 ms
+	SampleRate   = 48000
+	Channels     = 2
+	FrameSamples = 960 // per channel, 20 ms
 )
 
 // Lookahead is how far libopus's decoded output lags its input at 48 kHz

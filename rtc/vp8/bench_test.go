@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"segcast/bench"
-	"segcast/engine"
 )
 
 // frames720 draws two seconds of 720p content, looped by the benchmarks.
@@ -54,7 +53,7 @@ func BenchmarkEncode720p30(b *testing.B) {
 }
 
 func benchEncode(b *testing.B, frames []*image.YCbCr, tu tuning, threads int) {
-	cfg, err := EncoderConfig{Width: 1280, Height: 720, Rate: engine.Rate30, Threads: threads}.withDefaults()
+	cfg, err := EncoderConfig{Width: 1280, Height: 720, FPSNum: 30, FPSDen: 1, Threads: threads}.withDefaults()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -128,7 +127,7 @@ func BenchmarkCopyFrame720p(b *testing.B) {
 // BenchmarkDecode720p decodes 720p frames (the in-process receiver's cost).
 func BenchmarkDecode720p(b *testing.B) {
 	frames := frames720(fullMotion)
-	e, err := NewEncoder(EncoderConfig{Width: 1280, Height: 720, Rate: engine.Rate30})
+	e, err := NewEncoder(EncoderConfig{Width: 1280, Height: 720, FPSNum: 30, FPSDen: 1})
 	if err != nil {
 		b.Fatal(err)
 	}

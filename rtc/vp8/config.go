@@ -3,11 +3,7 @@
 // deadline, CBR, no lag frames, error resilient, keyframes on demand.
 package vp8
 
-import (
-	"fmt"
-
-	"segcast/engine"
-)
+import "fmt"
 
 // Limits checked before libvpx sees a config.
 const (
@@ -30,10 +26,11 @@ const (
 // EncoderConfig sets up an Encoder. Zero fields take the defaults above.
 type EncoderConfig struct {
 	Width, Height int
-	// Rate is the frame rate; the encoder's timebase is 1/Rate, so pts
-	// passed to Encode is the frame number k of the timeline.
-	Rate    engine.Rate
-	Bitrate int // target, bits per second
+	// FPSNum/FPSDen is the frame rate; the encoder's timebase is its
+	// inverse, so pts passed to Encode is the frame number k of the
+	// timeline.
+	FPSNum, FPSDen int64
+	Bitrate        int // target, bits per second
 	// CPUUsed is libvpx's speed knob, -16…16. Positive values let libvpx
 	// pick its speed so that encoding takes about (16-CPUUsed)/16 of the
 	// frame interval (measured on wall time, so the cost follows machine
@@ -43,7 +40,7 @@ type EncoderConfig struct {
 	CPUUsed int
 	// Threads is the encoder's thread count. libvpx's threads spin-wait
 	// for each other's macroblock rows, so on a machine with no idle core
-	// 2 threads cost several times the CPU of 1 (bench/NOTES-codec.md).
+	// 2 threads cost several times the CPU of 1 (bench/README.md, "Codecs").
 	Threads int
 	// KeyframeInterval is the most frames between keyframes
 	// (default DefaultKeyframeSeconds of frames).
@@ -60,11 +57,8 @@ func (c EncoderConfig) withDefaults() (EncoderConfig, error) {
 		// store and libvpx; the timeline's frames are always even.
 		return c, fmt.Errorf("vp8: size %dx%d: width and height must be even", c.Width, c.Height)
 	}
-	if err := c.Rate.Valid(); err != nil {
-		return c, fmt.Errorf("vp8: rate %v: %w", c.Rate, err)
-	}
-	if c.Rate.Num > 1<<31-1 || c.Rate.Den > 1<<31-1 {
-		return c, fmt.Errorf("vp8: rate %v: numerator and denominator must fit in 31 bits", c.Rate)
+	if c.FPSNum <= 0 || c.FPSDen <= 0 || c.FPSNum > 1<<31-1 || c.FPSDen > 1<<31-1 {
+		return c, fmt.Errorf("vp8: rate %d/%d: must be positive, each part below 2^31", c.FPSNum, c.FPSDen)
 	}
 	if c.Bitrate == 0 {
 		c.Bitrate = DefaultBitrate
@@ -85,7 +79,7 @@ func (c EncoderConfig) withDefaults() (EncoderConfig, error) {
 		return c, fmt.Errorf("vp8: Threads %d: must be 1…%d", c.Threads, MaxThreads)
 	}
 	if c.KeyframeInterval == 0 {
-		c.KeyframeInterval = int(max(1, DefaultKeyframeSeconds*c.Rate.Num/c.Rate.Den))
+		c.KeyframeInterval = int(max(1, DefaultKeyframeSeconds*c.FPSNum/c.FPSDen))
 	}
 	if c.KeyframeInterval < 1 || c.KeyframeInterval > maxKeyframeInterval {
 		return c, fmt.Errorf("vp8: KeyframeInterval %d: must be 1…%d", c.KeyframeInterval, maxKeyframeInterval)

@@ -3,8 +3,6 @@ package vp8
 import (
 	"strings"
 	"testing"
-
-	"segcast/engine"
 )
 
 func TestDecodeBadInput(t *testing.T) {
@@ -35,7 +33,7 @@ func TestDecodeBadInput(t *testing.T) {
 
 // keyframeSeed is a small real VP8 keyframe.
 func keyframeSeed(t testing.TB) []byte {
-	e, err := NewEncoder(EncoderConfig{Width: 64, Height: 48, Rate: engine.Rate30, CPUUsed: -8, Threads: 1})
+	e, err := NewEncoder(EncoderConfig{Width: 64, Height: 48, FPSNum: 30, FPSDen: 1, CPUUsed: -8, Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

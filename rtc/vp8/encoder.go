@@ -66,12 +66,12 @@ func newEncoder(cfg EncoderConfig, tu tuning) (*Encoder, error) {
 	for 1<<(parts+1) <= cfg.Threads && parts < 3 {
 		parts++
 	}
-	fps := float64(cfg.Rate.Num) / float64(cfg.Rate.Den)
+	fps := float64(cfg.FPSNum) / float64(cfg.FPSDen)
 	p := C.sc_vp8_params{
 		width:            C.int(cfg.Width),
 		height:           C.int(cfg.Height),
-		tb_num:           C.int(cfg.Rate.Den),
-		tb_den:           C.int(cfg.Rate.Num),
+		tb_num:           C.int(cfg.FPSDen),
+		tb_den:           C.int(cfg.FPSNum),
 		threads:          C.int(cfg.Threads),
 		kbps:             C.int(cfg.Bitrate / 1000),
 		kf_max_dist:      C.int(cfg.KeyframeInterval),
@@ -111,7 +111,7 @@ func (e *Encoder) Config() EncoderConfig {
 var errClosed = errors.New("vp8: encoder is closed")
 
 // Encode encodes img, the frame with number pts on the timeline (the
-// timebase is 1/Rate; pts must increase, and may jump over skipped
+// timebase is FPSDen/FPSNum; pts must increase, and may jump over skipped
 // frames). forceKey asks for a keyframe. With no lag frames and no frame
 // dropping, one call gives one frame; the slice form leaves room for
 // libvpx to return none or several. img is read during the call only.

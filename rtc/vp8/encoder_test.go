@@ -6,8 +6,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"segcast/engine"
 )
 
 func newTestEncoder(t testing.TB, cfg EncoderConfig) *Encoder {
@@ -46,7 +44,7 @@ func encodeOne(t testing.TB, e *Encoder, img *image.YCbCr, pts int64, key bool) 
 func TestRoundTripPSNR(t *testing.T) {
 	const w, h, n = 320, 240, 60
 	// Fixed speed: positive CPUUsed adapts to wall-clock time (see config.go).
-	e := newTestEncoder(t, EncoderConfig{Width: w, Height: h, Rate: engine.Rate30, Bitrate: 600_000, CPUUsed: -8, Threads: 1})
+	e := newTestEncoder(t, EncoderConfig{Width: w, Height: h, FPSNum: 30, FPSDen: 1, Bitrate: 600_000, CPUUsed: -8, Threads: 1})
 	d := newTestDecoder(t)
 	for _, gen := range []struct {
 		name string
@@ -87,7 +85,7 @@ func TestRoundTripPSNR(t *testing.T) {
 
 func TestKeyframes(t *testing.T) {
 	const w, h = 320, 240
-	e := newTestEncoder(t, EncoderConfig{Width: w, Height: h, Rate: engine.Rate30, Bitrate: 500_000})
+	e := newTestEncoder(t, EncoderConfig{Width: w, Height: h, FPSNum: 30, FPSDen: 1, Bitrate: 500_000})
 	for k := range 30 {
 		force := k == 12 || k == 13
 		f := encodeOne(t, e, talkingHead(w, h, k), int64(k), force)
@@ -104,7 +102,7 @@ func TestKeyframes(t *testing.T) {
 
 func TestKeyframeInterval(t *testing.T) {
 	const w, h = 160, 120
-	e := newTestEncoder(t, EncoderConfig{Width: w, Height: h, Rate: engine.Rate30, KeyframeInterval: 7})
+	e := newTestEncoder(t, EncoderConfig{Width: w, Height: h, FPSNum: 30, FPSDen: 1, KeyframeInterval: 7})
 	last := 0
 	keys := 0
 	for k := range 50 {
@@ -136,7 +134,7 @@ func bytesOver(t *testing.T, e *Encoder, from, to int) int {
 // one thread keeps libvpx from adapting to wall-clock encode time, which
 // would make the result depend on machine load.
 func TestSetBitrate(t *testing.T) {
-	e := newTestEncoder(t, EncoderConfig{Width: 320, Height: 240, Rate: engine.Rate30, Bitrate: 400_000, CPUUsed: -8, Threads: 1})
+	e := newTestEncoder(t, EncoderConfig{Width: 320, Height: 240, FPSNum: 30, FPSDen: 1, Bitrate: 400_000, CPUUsed: -8, Threads: 1})
 	bytesOver(t, e, 0, 30) // settle past the first keyframe
 	low := bytesOver(t, e, 30, 90)
 	if err := e.SetBitrate(1_600_000); err != nil {
@@ -168,17 +166,17 @@ func TestBadConfig(t *testing.T) {
 		cfg  EncoderConfig
 		want string
 	}{
-		{EncoderConfig{Width: 321, Height: 240, Rate: engine.Rate30}, "size 321x240: width and height must be even"},
-		{EncoderConfig{Width: 320, Height: 241, Rate: engine.Rate30}, "size 320x241: width and height must be even"},
-		{EncoderConfig{Width: 0, Height: 240, Rate: engine.Rate30}, "size 0x240"},
-		{EncoderConfig{Width: 320, Height: 0, Rate: engine.Rate30}, "size 320x0"},
-		{EncoderConfig{Width: -2, Height: 240, Rate: engine.Rate30}, "size -2x240"},
-		{EncoderConfig{Width: 16384, Height: 240, Rate: engine.Rate30}, "size 16384x240"},
+		{EncoderConfig{Width: 321, Height: 240, FPSNum: 30, FPSDen: 1}, "size 321x240: width and height must be even"},
+		{EncoderConfig{Width: 320, Height: 241, FPSNum: 30, FPSDen: 1}, "size 320x241: width and height must be even"},
+		{EncoderConfig{Width: 0, Height: 240, FPSNum: 30, FPSDen: 1}, "size 0x240"},
+		{EncoderConfig{Width: 320, Height: 0, FPSNum: 30, FPSDen: 1}, "size 320x0"},
+		{EncoderConfig{Width: -2, Height: 240, FPSNum: 30, FPSDen: 1}, "size -2x240"},
+		{EncoderConfig{Width: 16384, Height: 240, FPSNum: 30, FPSDen: 1}, "size 16384x240"},
 		{EncoderConfig{Width: 320, Height: 240}, "rate 0/0: must be positive"},
-		{EncoderConfig{Width: 320, Height: 240, Rate: engine.Rate30, Bitrate: 1}, "bitrate 1 bps"},
-		{EncoderConfig{Width: 320, Height: 240, Rate: engine.Rate30, CPUUsed: 17}, "CPUUsed 17"},
-		{EncoderConfig{Width: 320, Height: 240, Rate: engine.Rate30, Threads: -1}, "Threads -1"},
-		{EncoderConfig{Width: 320, Height: 240, Rate: engine.Rate30, KeyframeInterval: -5}, "KeyframeInterval -5"},
+		{EncoderConfig{Width: 320, Height: 240, FPSNum: 30, FPSDen: 1, Bitrate: 1}, "bitrate 1 bps"},
+		{EncoderConfig{Width: 320, Height: 240, FPSNum: 30, FPSDen: 1, CPUUsed: 17}, "CPUUsed 17"},
+		{EncoderConfig{Width: 320, Height: 240, FPSNum: 30, FPSDen: 1, Threads: -1}, "Threads -1"},
+		{EncoderConfig{Width: 320, Height: 240, FPSNum: 30, FPSDen: 1, KeyframeInterval: -5}, "KeyframeInterval -5"},
 	} {
 		e, err := NewEncoder(c.cfg)
 		if err == nil {
@@ -193,7 +191,7 @@ func TestBadConfig(t *testing.T) {
 }
 
 func TestBadImages(t *testing.T) {
-	e := newTestEncoder(t, EncoderConfig{Width: 64, Height: 48, Rate: engine.Rate30})
+	e := newTestEncoder(t, EncoderConfig{Width: 64, Height: 48, FPSNum: 30, FPSDen: 1})
 	short := image.NewYCbCr(image.Rect(0, 0, 64, 48), image.YCbCrSubsampleRatio420)
 	short.Y = short.Y[:len(short.Y)-1]
 	for _, c := range []struct {
@@ -212,7 +210,7 @@ func TestBadImages(t *testing.T) {
 }
 
 func TestPTSMustIncrease(t *testing.T) {
-	e := newTestEncoder(t, EncoderConfig{Width: 64, Height: 48, Rate: engine.Rate30})
+	e := newTestEncoder(t, EncoderConfig{Width: 64, Height: 48, FPSNum: 30, FPSDen: 1})
 	img := talkingHead(64, 48, 0)
 	encodeOne(t, e, img, 5, false)
 	encodeOne(t, e, img, 9, false) // a jump over skipped frames is fine
@@ -236,7 +234,7 @@ func TestStridedSubimage(t *testing.T) {
 		copy(packed.Cr[y*packed.CStride:][:w/2], sub.Cr[sub.COffset(40, 30+2*y):])
 	}
 	// Fixed speed and one thread make libvpx deterministic.
-	cfg := EncoderConfig{Width: w, Height: h, Rate: engine.Rate30, CPUUsed: -8, Threads: 1}
+	cfg := EncoderConfig{Width: w, Height: h, FPSNum: 30, FPSDen: 1, CPUUsed: -8, Threads: 1}
 	a := encodeOne(t, newTestEncoder(t, cfg), sub, 0, false)
 	b := encodeOne(t, newTestEncoder(t, cfg), packed, 0, false)
 	if !bytes.Equal(a.Data, b.Data) {
@@ -252,7 +250,7 @@ func TestStridedSubimage(t *testing.T) {
 }
 
 func TestClosed(t *testing.T) {
-	e, err := NewEncoder(EncoderConfig{Width: 64, Height: 48, Rate: engine.Rate30})
+	e, err := NewEncoder(EncoderConfig{Width: 64, Height: 48, FPSNum: 30, FPSDen: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +266,7 @@ func TestClosed(t *testing.T) {
 
 // SetBitrate from another goroutine while encoding (run with -race).
 func TestConcurrentSetBitrate(t *testing.T) {
-	e := newTestEncoder(t, EncoderConfig{Width: 160, Height: 120, Rate: engine.Rate30})
+	e := newTestEncoder(t, EncoderConfig{Width: 160, Height: 120, FPSNum: 30, FPSDen: 1})
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for i := range 50 {
@@ -287,7 +285,7 @@ func TestConcurrentSetBitrate(t *testing.T) {
 // scribbling over each frame's memory right after encoding it must not
 // change any later output.
 func TestEncodeDoesNotRetainImage(t *testing.T) {
-	cfg := EncoderConfig{Width: 160, Height: 120, Rate: engine.Rate30, CPUUsed: -8, Threads: 1}
+	cfg := EncoderConfig{Width: 160, Height: 120, FPSNum: 30, FPSDen: 1, CPUUsed: -8, Threads: 1}
 	clean, dirty := newTestEncoder(t, cfg), newTestEncoder(t, cfg)
 	for k := range 20 {
 		a := encodeOne(t, clean, talkingHead(160, 120, k), int64(k), false)
@@ -306,9 +304,9 @@ func TestEncodeDoesNotRetainImage(t *testing.T) {
 
 // A rational rate becomes libvpx's timebase; the keyframe default is 10 s.
 func TestNTSCRateDefaults(t *testing.T) {
-	e := newTestEncoder(t, EncoderConfig{Width: 64, Height: 48, Rate: engine.Rate2997})
+	e := newTestEncoder(t, EncoderConfig{Width: 64, Height: 48, FPSNum: 30000, FPSDen: 1001})
 	got := e.Config()
-	want := EncoderConfig{Width: 64, Height: 48, Rate: engine.Rate2997, Bitrate: DefaultBitrate,
+	want := EncoderConfig{Width: 64, Height: 48, FPSNum: 30000, FPSDen: 1001, Bitrate: DefaultBitrate,
 		CPUUsed: DefaultCPUUsed, Threads: DefaultThreads, KeyframeInterval: 299}
 	if got != want {
 		t.Errorf("config %+v, want %+v", got, want)
