@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"segcast/rtc/avsync"
+	"segcast/rtc/measure/avsync"
 )
 
 // firefoxPrefs make a fresh headless profile behave like a viewer's own

@@ -14,7 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"segcast/engine"
-	"segcast/rtc/avsync"
+	"segcast/rtc/measure/avsync"
 )
 
 // DefaultBrowser is the Chromium `segcast measure` drives.

@@ -11,7 +11,7 @@ import (
 
 	"segcast/engine"
 	"segcast/engine/pattern"
-	"segcast/rtc/avsync"
+	"segcast/rtc/measure/avsync"
 )
 
 // BenchmarkMeasure720p30 is `segcast measure --pattern` on the 720p30

@@ -14,7 +14,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"segcast/engine"
-	"segcast/rtc/avsync"
+	"segcast/rtc/measure/avsync"
 )
 
 // syncPeer is a pion peer playing the viewer page's part on the sync

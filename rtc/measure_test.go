@@ -14,7 +14,7 @@ import (
 
 	"segcast/engine"
 	"segcast/engine/pattern"
-	"segcast/rtc/avsync"
+	"segcast/rtc/measure/avsync"
 )
 
 // The injected-offset tests stream the pattern through Measure to real

@@ -20,7 +20,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"segcast/engine"
-	"segcast/rtc/avsync"
+	"segcast/rtc/measure/avsync"
 	"segcast/rtc/opusenc"
 	"segcast/rtc/vp8"
 )

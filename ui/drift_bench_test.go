@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"segcast/rtc/avsync"
+	"segcast/rtc/measure/avsync"
 )
 
 // fullLocalLog is a local sync log at its cap, 5 min of 30 fps.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/sqweek/dialog"
 
-	"segcast/rtc/avsync"
+	"segcast/rtc/measure/avsync"
 )
 
 // Names of the exported files, as `segcast measure` writes them.

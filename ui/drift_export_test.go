@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"segcast/rtc/avsync"
+	"segcast/rtc/measure/avsync"
 )
 
 // The export writes report.json with the keys `segcast measure` promises

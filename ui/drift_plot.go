@@ -11,7 +11,7 @@ import (
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 
-	"segcast/rtc/avsync"
+	"segcast/rtc/measure/avsync"
 )
 
 // sendSample is the sender's timing as sampled by a drift view: the

@@ -12,7 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"segcast/rtc/avsync"
+	"segcast/rtc/measure/avsync"
 )
 
 // driftRefresh is how often a drift view redraws: 2 Hz is enough to

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"segcast/rtc/avsync"
+	"segcast/rtc/measure/avsync"
 )
 
 // fakeFeed serves fixed rows and, optionally, a send sample.

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"segcast/rtc"
-	"segcast/rtc/avsync"
+	"segcast/rtc/measure/avsync"
 )
 
 // measurementSource is what the drift view needs from the rtc session:

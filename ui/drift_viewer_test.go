@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"segcast/rtc"
-	"segcast/rtc/avsync"
+	"segcast/rtc/measure/avsync"
 )
 
 // fakeSession is the part of *rtc.Session a viewer's drift view reads.

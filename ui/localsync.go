@@ -7,7 +7,7 @@ import (
 	"segcast/engine"
 	"segcast/engine/audioout"
 	"segcast/engine/ring"
-	"segcast/rtc/avsync"
+	"segcast/rtc/measure/avsync"
 )
 
 // localSyncCap bounds the local sync log: five minutes at 30 fps. Older

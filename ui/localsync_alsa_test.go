@@ -9,7 +9,7 @@ import (
 
 	"segcast/engine/audioout"
 	"segcast/engine/audioout/alsafile"
-	"segcast/rtc/avsync"
+	"segcast/rtc/measure/avsync"
 )
 
 // envLocalSyncChild tells the re-run test binary to play through the real

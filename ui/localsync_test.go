@@ -8,7 +8,7 @@ import (
 
 	"segcast/engine"
 	"segcast/engine/audioout"
-	"segcast/rtc/avsync"
+	"segcast/rtc/measure/avsync"
 )
 
 // aheadHeard is an audio position running a fixed distance ahead of the

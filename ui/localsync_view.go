@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"segcast/rtc/avsync"
+	"segcast/rtc/measure/avsync"
 )
 
 // localFeed shows the preview's own sync (no sender).
