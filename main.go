@@ -29,6 +29,8 @@ import (
 	"segcast/engine"
 	"segcast/engine/pattern"
 	"segcast/rtc"
+	"segcast/rtc/measure"
+	"segcast/rtc/share"
 	"segcast/ui"
 )
 
@@ -91,7 +93,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	case "viewer":
 		return viewer(args[1:])
 	case "measure":
-		return measure(ctx, args[1:], stdout)
+		return measureCmd(ctx, args[1:], stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -328,10 +330,12 @@ func stream(ctx context.Context, args []string, stdin io.Reader, stdout io.Write
 	}
 	clock := engine.NewWallClock()
 	loop := md.newLoop(clock, m.loop || m.pattern || len(inputs) == 0)
+	hub := measure.NewHub(clock, logger()) // the viewer page's sync channel
+	defer hub.Close()
 	return rtc.Stream(ctx, loop, rtc.StreamOptions{
 		Config: rtc.Config{
 			Width: md.size.X, Height: md.size.Y, Rate: md.rate, Clock: clock,
-			Bitrate: *bitrate, ICEServers: ice, Log: logger(),
+			Bitrate: *bitrate, ICEServers: ice, Log: logger(), Observers: []rtc.Observer{hub},
 		},
 		OfferMode: *offer, Duration: m.duration, StatsFile: *statsFile,
 		In: stdin, Out: stdout,
@@ -361,21 +365,23 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	clock := engine.NewWallClock()
 	loop := md.newLoop(clock, m.loop || m.pattern || len(inputs) == 0)
-	return rtc.Serve(ctx, loop, rtc.ServeOptions{
+	hub := measure.NewHub(clock, logger()) // the viewer page's sync channel
+	defer hub.Close()
+	return share.Serve(ctx, loop, share.ServeOptions{
 		Config: rtc.Config{
 			Width: md.size.X, Height: md.size.Y, Rate: md.rate, Clock: clock,
-			ICEServers: ice, Log: logger(),
+			ICEServers: ice, Log: logger(), Observers: []rtc.Observer{hub},
 		},
 		Addr: *listen, Duration: m.duration, Out: stdout,
 	})
 }
 
-func measure(ctx context.Context, args []string, stdout io.Writer) error {
+func measureCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlagSet("measure")
 	var m mediaFlags
 	m.register(fs)
 	out := fs.String("out", ".", "folder for report.json and report.png")
-	browser := fs.String("browser", rtc.DefaultBrowser, "Chromium to run the viewer page in")
+	browser := fs.String("browser", measure.DefaultBrowser, "Chromium to run the viewer page in")
 	noLipSync := fs.Bool("no-lipsync", false, "leave the viewer page's lip-sync trim off: Chrome's own lip sync alone")
 	inputs, err := parse(fs, args)
 	if err != nil {
@@ -396,7 +402,7 @@ func measure(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	clock := engine.NewWallClock()
 	loop := md.newLoop(clock, true)
-	r, err := rtc.Measure(ctx, loop, rtc.MeasureOptions{
+	r, err := measure.Run(ctx, loop, measure.Options{
 		Config:   rtc.Config{Width: md.size.X, Height: md.size.Y, Rate: md.rate, Clock: clock, Log: logger()},
 		Duration: m.duration, OutDir: *out, Browser: *browser, NoLipSync: *noLipSync, Log: logger(),
 	})

@@ -13,7 +13,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"segcast/engine"
-	"segcast/engine/pattern"
 	"segcast/rtc/opusenc"
 	"segcast/rtc/vp8"
 )
@@ -47,10 +46,8 @@ type batch struct {
 	ready    chan struct{} // closed by the encoder when pkts is final
 	pkts     []*rtp.Packet // nil: nothing to send (idle or failed)
 	bytes    int
-	// flashK is the pattern frame index of a flash frame (the index drawn
-	// in the picture), or -1: its write time goes to the viewers' sync
-	// channels for latency.
-	flashK int64
+	// item describes it to observers; the sender fills in the write.
+	item SentItem
 }
 
 type videoJob struct {
@@ -77,16 +74,8 @@ type trackSender struct {
 	late     atomic.Int64
 	bytes    atomic.Int64
 	packets  atomic.Int64
-	// onSent, when set (tests), sees each item's RTP timestamp and
-	// send-time error.
-	onSent func(ts uint32, sendErr time.Duration)
-	// onFlash, when set, is told when a flash frame's packets were
-	// written (clock time); it must not block.
-	onFlash func(k int64, wrote time.Duration)
-	// onWritten, when set, sees each item's RTP timestamp and the wall
-	// time its last packet was written, the pair pion's Sender Reports
-	// extrapolate from; it must not block.
-	onWritten func(ts uint32, wall time.Time)
+	// observers see every item written (Config.Observers).
+	observers []Observer
 }
 
 func newTrackSender(track *webrtc.TrackLocalStaticRTP) *trackSender {
@@ -122,17 +111,12 @@ func (t *trackSender) run(ctx context.Context, clock engine.Clock) {
 			// callback removes it.
 			_ = t.track.WriteRTP(p)
 		}
-		if t.onWritten != nil {
-			t.onWritten(b.pkts[0].Timestamp, time.Now())
+		b.item.RTP, b.item.Wrote, b.item.Wall = b.pkts[0].Timestamp, wrote, time.Now()
+		for _, o := range t.observers {
+			o.Sent(b.item)
 		}
 		t.errs.add(sendErr)
 		t.longErrs.add(sendErr)
-		if b.flashK >= 0 && t.onFlash != nil {
-			t.onFlash(b.flashK, wrote)
-		}
-		if t.onSent != nil {
-			t.onSent(b.pkts[0].Timestamp, sendErr)
-		}
 		if sendErr > LateAfter {
 			t.late.Add(1)
 		}
@@ -197,7 +181,10 @@ func (s *Session) WriteVideo(f *engine.VideoFrame) {
 	if s.ctx.Err() != nil {
 		return
 	}
-	b := &batch{deadline: f.Deadline, ready: make(chan struct{}), flashK: -1}
+	b := &batch{deadline: f.Deadline, ready: make(chan struct{}), item: SentItem{
+		Kind: Video, Seq: f.Seq, MediaRTP: f.RTP, Deadline: f.Deadline,
+		Image: f.Image, Segment: f.Segment, SourceIndex: f.SourceIndex,
+	}}
 	if !s.video.enqueue(b) {
 		s.dropped.Add(1)
 		return
@@ -218,7 +205,10 @@ func (s *Session) WriteAudio(c *engine.AudioChunk) {
 	// The packet's decoded audio is opusenc.Lookahead older than the
 	// chunk, so it leaves that much earlier: then the Sender Reports map
 	// what the viewer hears, not what was encoded, onto the video clock.
-	b := &batch{deadline: c.Deadline - opusenc.Lookahead, ready: make(chan struct{}), flashK: -1}
+	deadline := c.Deadline - opusenc.Lookahead
+	b := &batch{deadline: deadline, ready: make(chan struct{}), item: SentItem{
+		Kind: Audio, Seq: c.Seq, MediaRTP: c.RTP, Deadline: deadline, Segment: c.Segment, SourceIndex: -1,
+	}}
 	if !s.audio.enqueue(b) {
 		s.dropped.Add(1)
 		return
@@ -293,11 +283,6 @@ func (s *Session) encodeFrame(ve *videoEncoder, job *videoJob) error {
 			ve.bitrate = target
 			s.bitrate.Store(int64(target))
 		}
-	}
-	if job.frame.SourceIndex >= 0 && pattern.IsFlash(img) {
-		// The sync pattern draws its frame index (mod 2^24) in the
-		// picture; the page reads it back to match our send time.
-		job.b.flashK = int64(job.frame.SourceIndex) & patternIndexMask
 	}
 	force := s.needKey.Swap(false)
 	frames, err := ve.enc.Encode(img, job.frame.Seq, force)

@@ -1,7 +1,10 @@
 // Package rtc streams the engine's output to browsers over WebRTC (pion):
 // one VP8 and one Opus encoder shared by every viewer, our own RTP
 // packetising with the engine's timestamps, packets written at their
-// deadlines, paste-box signalling and the LAN share server.
+// deadlines, the signalling formats (paste box, stdin/stdout) and ICE.
+// The HTTP side (LAN share, WHEP) is rtc/share; A/V measurement is
+// rtc/measure, which watches a Session as an Observer. This package
+// imports engine and the codecs, never ui, share or measure.
 package rtc
 
 import (
@@ -16,11 +19,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/interceptor"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
 
 	"segcast/engine"
-	"segcast/rtc/measure/avsync"
 	"segcast/rtc/opusenc"
 	"segcast/rtc/vp8"
 )
@@ -66,13 +69,12 @@ type Config struct {
 	// LoopbackOnly restricts ICE to 127.0.0.1 host candidates (tests and
 	// benchmarks); the app leaves it false to use the LAN.
 	LoopbackOnly bool
-
-	// onSent, for tests, is told of every item written: its kind, RTP
-	// timestamp and send-time error.
-	onSent func(kind string, ts uint32, sendErr time.Duration)
-	// impair, for the impaired-case benchmark, drops and delays what
-	// each viewer is sent (measure_impair.go).
-	impair impairment
+	// Observers watch viewers and sent items (rtc/measure, tests).
+	Observers []Observer
+	// Interceptors are added to every viewer's PeerConnection before
+	// ours, next to the network (an impaired-network benchmark drops and
+	// delays packets there).
+	Interceptors []interceptor.Factory
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -136,7 +138,6 @@ type Session struct {
 	// keyframe; the rest but bitrate belongs to the encoder goroutine.
 	needKey       atomic.Bool
 	lastPLIKey    atomic.Int64 // clock time of the last PLI/FIR keyframe
-	lastMap       atomic.Int64 // wall time (Unix ns) of the last map message to viewers
 	bitrate       atomic.Int64 // the encoder's current target, for Stats
 	nextRateCheck time.Duration
 	rateTarget    int
@@ -145,14 +146,9 @@ type Session struct {
 	mu        sync.Mutex
 	viewers   []*Viewer // join order
 	onChanged func()
-	// onMeasurement gets the viewers' A/V rows (measure_sync.go).
-	onMeasurement func(viewerID string, m avsync.Measurement)
-	closed        bool
-	connected     atomic.Int32 // viewers in state connected
-
-	// RTP timestamp offsets (random per session, RFC 3550): the wire
-	// timestamp is base + the engine's. Tests read them.
-	videoTSBase, audioTSBase uint32
+	changed   chan struct{} // closed and replaced at every viewer change
+	closed    bool
+	connected atomic.Int32 // viewers in state connected
 }
 
 // NewSession creates the encoders and tracks and starts the encode and
@@ -164,8 +160,8 @@ func NewSession(cfg Config) (*Session, error) {
 	}
 	venc, err := vp8.NewEncoder(vp8.EncoderConfig{
 		Width: cfg.Width, Height: cfg.Height, FPSNum: cfg.Rate.Num, FPSDen: cfg.Rate.Den,
-		// Fixed speed 8, one thread: bench/NOTES-codec.md measured
-		// 0.16–0.28 core at 720p30 against 1.1–1.5 with two threads
+		// Fixed speed 8, one thread: 0.16–0.28 core at 720p30 against
+		// 1.1–1.5 with two threads (bench/README.md, "Codecs")
 		// (libvpx's threads spin on a busy machine), and encode-ahead
 		// hides the longer per-frame wall time.
 		Bitrate: cfg.Bitrate, CPUUsed: -8, Threads: 1,
@@ -199,13 +195,9 @@ func NewSession(cfg Config) (*Session, error) {
 		videoJobs:  make(chan videoJob, queueLen+1),
 		audioJobs:  make(chan audioJob, queueLen+1),
 		rateTarget: cfg.Bitrate,
+		changed:    make(chan struct{}),
 	}
-	if cfg.onSent != nil {
-		s.video.onSent = func(ts uint32, e time.Duration) { cfg.onSent("video", ts, e) }
-		s.audio.onSent = func(ts uint32, e time.Duration) { cfg.onSent("audio", ts, e) }
-	}
-	s.video.onFlash = s.flashSent
-	s.video.onWritten = s.videoWritten
+	s.video.observers, s.audio.observers = cfg.Observers, cfg.Observers
 	s.bitrate.Store(int64(cfg.Bitrate))
 	s.lastPLIKey.Store(int64(-keyframeGap))
 	// RFC 3550 wants random initial sequence numbers and timestamps;
@@ -213,7 +205,6 @@ func NewSession(cfg Config) (*Session, error) {
 	ve := &videoEncoder{enc: venc, seq: uint16(rand.Uint32()), tsBase: rand.Uint32(), bitrate: cfg.Bitrate,
 		payloader: codecs.VP8Payloader{EnablePictureID: true}}
 	ae := &audioEncoder{enc: aenc, seq: uint16(rand.Uint32()), tsBase: rand.Uint32()}
-	s.videoTSBase, s.audioTSBase = ve.tsBase, ae.tsBase
 	s.wg.Add(4)
 	go func() { defer s.wg.Done(); s.encodeVideo(ve) }()
 	go func() { defer s.wg.Done(); s.encodeAudio(ae) }()
@@ -253,10 +244,70 @@ func (s *Session) OnViewersChanged(f func()) {
 func (s *Session) notify() {
 	s.mu.Lock()
 	f := s.onChanged
+	close(s.changed)
+	s.changed = make(chan struct{})
 	s.mu.Unlock()
 	if f != nil {
 		f()
 	}
+}
+
+// Changed returns a channel that is closed at the next viewer change
+// (join, leave, state): wait on it, then look again.
+func (s *Session) Changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
+// Viewer describes viewer id; ok is false when there is no such viewer
+// (never joined, or gone).
+func (s *Session) Viewer(id string) (info ViewerInfo, ok bool) {
+	for _, v := range s.viewerList() {
+		if v.id == id {
+			return v.info(), true
+		}
+	}
+	return ViewerInfo{}, false
+}
+
+// WaitViewer waits until viewer id is in state want and returns its
+// ID; id "" means whichever viewer gets there first. The viewer failing,
+// closing or vanishing first is an error, as is ctx ending.
+func (s *Session) WaitViewer(ctx context.Context, id string, want ViewerState) (string, error) {
+	for {
+		s.mu.Lock()
+		changed, viewers := s.changed, slices.Clone(s.viewers)
+		s.mu.Unlock()
+		found := false
+		for _, v := range viewers {
+			if id != "" && v.id != id {
+				continue
+			}
+			found = true
+			switch st := v.State(); {
+			case st == want:
+				return v.id, nil
+			case id != "" && !st.Live():
+				return "", fmt.Errorf("rtc: viewer %s is %s", id, st)
+			}
+		}
+		if id != "" && !found {
+			return "", fmt.Errorf("rtc: viewer %s is gone", id)
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("rtc: waiting for viewer %s to be %s: %w", orAny(id), want, ctx.Err())
+		case <-changed:
+		}
+	}
+}
+
+func orAny(id string) string {
+	if id == "" {
+		return "(any)"
+	}
+	return id
 }
 
 func (s *Session) addViewer(v *Viewer) error {
@@ -294,7 +345,7 @@ func (s *Session) viewerCount() int { return int(s.connected.Load()) }
 func (s *Session) recount() {
 	n := 0
 	for _, v := range s.viewerList() {
-		if v.currentState() == webrtc.PeerConnectionStateConnected {
+		if v.State() == ViewerConnected {
 			n++
 		}
 	}

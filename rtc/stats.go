@@ -1,20 +1,19 @@
 package rtc
 
 import (
+	"math"
 	"slices"
 	"sync"
 	"time"
 
 	"segcast/engine/ring"
+	"segcast/engine/stats"
 )
 
 // ViewerInfo is one viewer as the UI's list and the stats file show it.
 type ViewerInfo struct {
-	ID string `json:"id"`
-	// State is new, connecting, connected, failed or closed. A
-	// disconnected PeerConnection (ICE lost, may recover) shows as
-	// connecting.
-	State string `json:"state"`
+	ID    string      `json:"id"`
+	State ViewerState `json:"state"`
 	// CandidateType is the most indirect end of the selected ICE pair
 	// (relay > srflx > prflx > host), "" before a pair is selected.
 	CandidateType string `json:"candidate_type"`
@@ -73,6 +72,10 @@ type Percentiles struct {
 // four minutes of video at 30 fps.
 const sendErrWindow = 8192
 
+// sendErrKeep is how many send-time errors SendErrors keeps per track
+// for reports: ten minutes of audio (50 chunks/s) or of 60 fps video.
+const sendErrKeep = 36_000
+
 // errRing keeps the last n send-time errors of one track; the sender
 // adds while stats and reports read.
 type errRing struct {
@@ -99,15 +102,30 @@ func (r *errRing) percentiles() Percentiles {
 	return percentilesOf(r.all())
 }
 
-// percentilesOf sorts ds in place.
+// percentilesOf summarises ds (sorting it in place).
 func percentilesOf(ds []time.Duration) Percentiles {
 	if len(ds) == 0 {
 		return Percentiles{}
 	}
 	slices.Sort(ds)
-	at := func(q float64) time.Duration {
-		i := int(q * float64(len(ds)-1))
-		return ds[i]
+	sorted := make([]float64, len(ds))
+	for i, d := range ds {
+		sorted[i] = float64(d)
 	}
+	at := func(q float64) time.Duration { return time.Duration(math.Round(stats.Quantile(sorted, q))) }
 	return Percentiles{N: len(ds), P50: at(0.50), P99: at(0.99), Max: ds[len(ds)-1]}
+}
+
+// SendErrors returns the recent send-time errors (actual write −
+// deadline) in ms, audio and video, up to about ten minutes of each, for
+// reports (avsync.NewSendError).
+func (s *Session) SendErrors() (audioMS, videoMS []float64) {
+	toMS := func(ds []time.Duration) []float64 {
+		out := make([]float64, len(ds))
+		for i, d := range ds {
+			out[i] = float64(d) / float64(time.Millisecond)
+		}
+		return out
+	}
+	return toMS(s.audio.longErrs.all()), toMS(s.video.longErrs.all())
 }

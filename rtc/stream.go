@@ -75,21 +75,14 @@ func Stream(ctx context.Context, loop *engine.Loop, opt StreamOptions) (err erro
 			}
 		}
 	}()
-	changed := make(chan struct{}, 1)
-	sess.OnViewersChanged(func() {
-		select {
-		case changed <- struct{}{}:
-		default:
-		}
-	})
 	in := bufio.NewReader(opt.In)
 	v, err := signalViewer(ctx, sess, in, opt)
 	if err != nil {
 		return err
 	}
 	log.Info("waiting for the viewer to connect", "viewer", v.ID())
-	if err := waitState(ctx, sess, v, changed, "connected"); err != nil {
-		return err
+	if _, err := sess.WaitViewer(ctx, v.ID(), ViewerConnected); err != nil {
+		return fmt.Errorf("stream: %w", err)
 	}
 	connectedAt = time.Now()
 	log.Info("connected; streaming", "viewer", v.ID(), "duration", opt.Duration)
@@ -110,6 +103,10 @@ func Stream(ctx context.Context, loop *engine.Loop, opt StreamOptions) (err erro
 		timeout = timer.C
 	}
 	for {
+		changed := sess.Changed()
+		if vi, ok := sess.Viewer(v.ID()); !ok || !vi.State.Live() {
+			return fmt.Errorf("stream: viewer %s is %s", v.ID(), stateOrGone(vi.State, ok))
+		}
 		select {
 		case <-timeout:
 			return nil
@@ -120,11 +117,16 @@ func Stream(ctx context.Context, loop *engine.Loop, opt StreamOptions) (err erro
 			loopDone <- err // for the deferred wait
 			return fmt.Errorf("stream: loop stopped: %w", err)
 		case <-changed:
-			if st := viewerState(sess, v); st != "connected" && st != "connecting" {
-				return fmt.Errorf("stream: viewer %s is %s", v.ID(), orGone(st))
-			}
 		}
 	}
+}
+
+// stateOrGone names a viewer's state, or "gone" when it was not found.
+func stateOrGone(st ViewerState, found bool) string {
+	if !found {
+		return "gone"
+	}
+	return st.String()
 }
 
 // InputError marks a failure caused by what was read from the user (a bad
@@ -219,40 +221,6 @@ func readSignal(in *bufio.Reader) (string, error) {
 		}
 		if err != nil {
 			return "", err
-		}
-	}
-}
-
-func viewerState(sess *Session, v *Viewer) string {
-	for _, vi := range sess.Viewers() {
-		if vi.ID == v.ID() {
-			return vi.State
-		}
-	}
-	return ""
-}
-
-func orGone(state string) string {
-	if state == "" {
-		return "gone"
-	}
-	return state
-}
-
-// waitState waits for the viewer to reach want; failing, closing or ctx
-// ending first is an error.
-func waitState(ctx context.Context, sess *Session, v *Viewer, changed <-chan struct{}, want string) error {
-	for {
-		switch st := viewerState(sess, v); st {
-		case want:
-			return nil
-		case "failed", "closed", "":
-			return fmt.Errorf("stream: viewer %s is %s before connecting", v.ID(), orGone(st))
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("stream: waiting for the viewer: %w", ctx.Err())
-		case <-changed:
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package rtc
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -29,17 +28,14 @@ type Viewer struct {
 	// lossQ8 is the last reported video fraction lost, in 1/256.
 	lossQ8 atomic.Uint32
 
+	offering bool // the app offers (paste "Add viewer"); else it answers
+
 	mu    sync.Mutex
-	state webrtc.PeerConnectionState
+	state ViewerState
 
 	acceptMu sync.Mutex // serialises Accept; not held by pion callbacks
 	offerSDP string     // set in offer mode, to check the answer against
 	answered bool
-
-	// sync is the viewer's end of the sync DataChannel; syncDone
-	// stops its goroutines.
-	sync     *viewerSync
-	syncDone context.CancelFunc
 
 	closeOnce sync.Once
 	closeErr  error
@@ -47,6 +43,22 @@ type Viewer struct {
 
 // ID identifies the viewer in Viewers and CloseViewer.
 func (v *Viewer) ID() string { return v.id }
+
+// PeerConnection is the viewer's connection, for observers that add
+// DataChannels in ViewerCreated. Do not close it: use Close.
+func (v *Viewer) PeerConnection() *webrtc.PeerConnection { return v.pc }
+
+// Offering reports whether the app makes the offer (then it must create
+// any DataChannel; an answering viewer gets the offerer's channels
+// through OnDataChannel).
+func (v *Viewer) Offering() bool { return v.offering }
+
+// State is where the viewer's connection stands.
+func (v *Viewer) State() ViewerState {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.state
+}
 
 func newViewerID() string {
 	var b [6]byte
@@ -58,7 +70,7 @@ func newViewerID() string {
 // adds the shared tracks. offering selects sendonly transceivers with
 // per-viewer media ids (see checkAnswerFits).
 func (s *Session) newViewer(offering bool) (*Viewer, error) {
-	v := &Viewer{id: newViewerID(), s: s}
+	v := &Viewer{id: newViewerID(), s: s, offering: offering}
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterCodec(webrtc.RTPCodecParameters{
 		RTPCodecCapability: webrtc.RTPCodecCapability{
@@ -79,8 +91,8 @@ func (s *Session) newViewer(offering bool) (*Viewer, error) {
 		return nil, fmt.Errorf("rtc: register Opus: %w", err)
 	}
 	reg := &interceptor.Registry{}
-	if s.cfg.impair.active() {
-		reg.Add(impairFactory{s.cfg.impair}) // first: next to the network
+	for _, f := range s.cfg.Interceptors {
+		reg.Add(f) // first: next to the network
 	}
 	// GCC without its pacer: our sender already writes each item at its
 	// deadline, and a pacer would queue audio behind video bursts.
@@ -121,23 +133,8 @@ func (s *Session) newViewer(offering bool) (*Viewer, error) {
 		_ = pc.Close()
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(s.ctx)
-	v.sync, v.syncDone = newViewerSync(s, v.id, ctx), cancel
-	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
-		if dc.Label() == SyncChannelLabel {
-			v.sync.attach(dc)
-		}
-	})
-	if offering {
-		// The offerer creates the channel: a page answering our offer
-		// gets it through ondatachannel.
-		dc, err := pc.CreateDataChannel(SyncChannelLabel, nil)
-		if err != nil {
-			cancel()
-			_ = pc.Close()
-			return nil, fmt.Errorf("rtc: sync data channel: %w", err)
-		}
-		v.sync.attach(dc)
+	for _, o := range s.cfg.Observers {
+		o.ViewerCreated(v)
 	}
 	pc.OnConnectionStateChange(v.stateChanged)
 	return v, nil
@@ -201,17 +198,17 @@ func (v *Viewer) stateChanged(webrtc.PeerConnectionState) {
 	// pion calls this on a new goroutine per change, so calls can arrive
 	// out of order: read the current state instead of trusting the
 	// argument.
-	st := v.pc.ConnectionState()
+	st := viewerState(v.pc.ConnectionState())
 	v.mu.Lock()
 	v.state = st
 	v.mu.Unlock()
-	v.s.log.Info("viewer state", "viewer", v.id, "state", st.String())
+	v.s.log.Info("viewer state", "viewer", v.id, "state", st)
 	v.s.recount()
 	switch st {
-	case webrtc.PeerConnectionStateConnected:
+	case ViewerConnected:
 		// The new viewer can decode nothing until a keyframe.
 		v.s.keyframeNow()
-	case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+	case ViewerFailed, ViewerClosed:
 		// Close from another goroutine: pion's callback must return.
 		go func() { _ = v.Close() }()
 	}
@@ -222,46 +219,34 @@ func (v *Viewer) stateChanged(webrtc.PeerConnectionState) {
 // other viewers are untouched.
 func (v *Viewer) Close() error {
 	v.closeOnce.Do(func() {
-		v.syncDone()
 		v.s.removeViewer(v)
 		v.closeErr = v.pc.Close()
 		if v.closeErr != nil {
 			v.closeErr = fmt.Errorf("rtc: close viewer %s: %w", v.id, v.closeErr)
 		}
+		for _, o := range v.s.cfg.Observers {
+			o.ViewerClosed(v)
+		}
 	})
 	return v.closeErr
 }
 
-func (v *Viewer) currentState() webrtc.PeerConnectionState {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.state
-}
-
 func (v *Viewer) estimate() int {
-	if v.est == nil {
-		return 0
-	}
-	v.mu.Lock()
-	connected := v.state == webrtc.PeerConnectionStateConnected
-	v.mu.Unlock()
-	if !connected {
+	if v.est == nil || v.State() != ViewerConnected {
 		return 0 // a viewer still connecting has no estimate yet
 	}
 	return v.est.GetTargetBitrate()
 }
 
 func (v *Viewer) info() ViewerInfo {
-	v.mu.Lock()
-	st := v.state
-	v.mu.Unlock()
-	vi := ViewerInfo{ID: v.id, State: stateName(st), PacketLoss: float64(v.lossQ8.Load()) / 256}
+	st := v.State()
+	vi := ViewerInfo{ID: v.id, State: st, PacketLoss: float64(v.lossQ8.Load()) / 256}
 	if v.est != nil {
 		vi.BitrateBps = v.est.GetTargetBitrate()
 	}
 	// pion reads the ICE transport's gatherer without its lock; only a
 	// connected viewer has finished starting it.
-	if sctp := v.pc.SCTP(); sctp != nil && st == webrtc.PeerConnectionStateConnected {
+	if sctp := v.pc.SCTP(); sctp != nil && st == ViewerConnected {
 		ice := sctp.Transport().ICETransport()
 		if pair, err := ice.GetSelectedCandidatePair(); err == nil && pair != nil {
 			vi.CandidateType = pathType(pair.Local.Typ, pair.Remote.Typ)
@@ -271,21 +256,6 @@ func (v *Viewer) info() ViewerInfo {
 		}
 	}
 	return vi
-}
-
-func stateName(st webrtc.PeerConnectionState) string {
-	switch st {
-	case webrtc.PeerConnectionStateConnecting, webrtc.PeerConnectionStateDisconnected:
-		return "connecting"
-	case webrtc.PeerConnectionStateConnected:
-		return "connected"
-	case webrtc.PeerConnectionStateFailed:
-		return "failed"
-	case webrtc.PeerConnectionStateClosed:
-		return "closed"
-	default:
-		return "new"
-	}
 }
 
 // pathType names the path an ICE pair takes by its most indirect end.

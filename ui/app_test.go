@@ -245,7 +245,7 @@ func TestMalformedAnswerKeepsViewer(t *testing.T) {
 	for _, v := range s.sess.Viewers() {
 		if v.ID == id {
 			found = true
-			if v.State == "closed" || v.State == "failed" {
+			if !v.State.Live() {
 				t.Errorf("viewer %s state %s after a bad answer", id, v.State)
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"segcast/rtc/measure"
 	"segcast/rtc/measure/avsync"
 )
 
@@ -192,14 +193,14 @@ func (v *driftView) exportClicked() {
 			return
 		}
 		r, _ := v.report()
-		err = exportReport(dir, r)
+		err = measure.WriteReport(dir, r)
 		v.do(func() {
 			if err != nil {
 				v.note.SetText(fmt.Sprintf("Export failed: %v", err))
 				return
 			}
 			v.note.SetText(fmt.Sprintf("Saved %s and %s in %s (%d measurements).",
-				reportJSONName, reportPNGName, dir, len(r.Measurements)))
+				measure.ReportJSON, measure.ReportPNG, dir, len(r.Measurements)))
 		})
 	}()
 }

@@ -8,9 +8,9 @@ import (
 	"segcast/rtc/measure/avsync"
 )
 
-// measurementSource is what the drift view needs from the rtc session:
-// the rows a viewer page sent back over its DataChannel (with AtMS set
-// on arrival). *rtc.Session satisfies it once it collects them.
+// measurementSource is what the drift view needs from the viewers' sync
+// channels: the rows a viewer page sent back over its DataChannel (with
+// AtMS set on arrival). *measure.Hub satisfies it.
 type measurementSource interface {
 	Measurements(viewerID string) []avsync.Measurement
 }
@@ -37,12 +37,19 @@ type viewerFeed struct {
 	last []avsync.Measurement // kept once the viewer has gone
 }
 
-// newViewerFeed finds what sess offers for viewer id.
-func newViewerFeed(id string, sess any) *viewerFeed {
-	f := &viewerFeed{id: id}
-	f.rows, _ = sess.(measurementSource)
-	f.stats, _ = sess.(sendStatser)
-	f.errs, _ = sess.(sendErrorser)
+// sender is the session's send timing: counters and raw errors.
+type sender interface {
+	sendStatser
+	sendErrorser
+}
+
+// newViewerFeed follows viewer id: its rows from rows (nil: not
+// collected), the send timing from snd (nil: no sender).
+func newViewerFeed(id string, rows measurementSource, snd sender) *viewerFeed {
+	f := &viewerFeed{id: id, rows: rows}
+	if snd != nil {
+		f.stats, f.errs = snd, snd
+	}
 	return f
 }
 
@@ -100,6 +107,6 @@ func (s *streamPanel) openViewerDrift(id string) *driftView {
 	if s.sess == nil {
 		return nil
 	}
-	return s.c.openDriftWindow("A/V drift – viewer "+id, newViewerFeed(id, s.sess),
+	return s.c.openDriftWindow("A/V drift – viewer "+id, newViewerFeed(id, s.hub, s.sess),
 		"Latency (send→present)", "Freezes")
 }

@@ -36,7 +36,7 @@ func TestViewerFeed(t *testing.T) {
 	sess.stats.LateVideo = 4
 	sess.audio = []float64{0.1, 0.2, 0.3}
 	sess.video = []float64{1, 2, 3, 4, 5}
-	f := newViewerFeed("v1", sess)
+	f := newViewerFeed("v1", sess, sess)
 	v := newDriftView(f, syncDo, "Latency", "Freezes")
 	v.update()
 	if v.samples.Text != "121" || v.median.Text != "6.0 ms" {
@@ -52,10 +52,10 @@ func TestViewerFeed(t *testing.T) {
 	if v.samples.Text != "121" {
 		t.Errorf("after the viewer closed the view shows %s samples, want the last 121", v.samples.Text)
 	}
-	if other := newViewerFeed("v2", sess); len(other.measurements()) != 0 {
+	if other := newViewerFeed("v2", sess, sess); len(other.measurements()) != 0 {
 		t.Error("another viewer's feed shows v1's rows")
 	}
-	if none := newViewerFeed("v1", struct{}{}); none.measurements() != nil || none.unavailable() == "" {
+	if none := newViewerFeed("v1", nil, nil); none.measurements() != nil || none.unavailable() == "" {
 		t.Error("a session without measurements gives rows or no explanation")
 	}
 }

@@ -15,6 +15,8 @@ import (
 
 	"segcast/assets"
 	"segcast/rtc"
+	"segcast/rtc/measure"
+	"segcast/rtc/share"
 )
 
 // signalTimeout bounds ICE gathering for one offer or answer.
@@ -27,8 +29,9 @@ type streamPanel struct {
 	c       *controller
 	content *fyne.Container
 	sess    *rtc.Session
+	hub     *measure.Hub // the viewers' sync channels (drift views, the page's lip-sync trim)
 	unsink  func()
-	share   *rtc.ShareServer
+	share   *share.Server
 	pending *rtc.Viewer // offered, waiting for the browser's answer
 	count   int         // viewers, for the status bar
 
@@ -113,15 +116,18 @@ func (s *streamPanel) session() (*rtc.Session, error) {
 		return s.sess, nil
 	}
 	c := s.c
+	hub := measure.NewHub(c.clock, c.log)
 	sess, err := rtc.NewSession(rtc.Config{
 		Width: c.w, Height: c.h, Rate: c.rate,
 		MinBitrate: c.set.MinBitrate, MaxBitrate: c.set.MaxBitrate,
 		ICEServers: c.set.ICE, Log: c.log, Clock: c.clock,
-		LoopbackOnly: c.env.loopbackOnly,
+		LoopbackOnly: c.env.loopbackOnly, Observers: []rtc.Observer{hub},
 	})
 	if err != nil {
+		hub.Close()
 		return nil, fmt.Errorf("start streaming: %w", err)
 	}
+	s.hub = hub
 	c.clock.Switch(c.wall)
 	if c.audio != nil {
 		c.preview.setDelay(c.audio.Latency())
@@ -249,7 +255,7 @@ func (s *streamPanel) toggleShare() {
 		s.say("%v", err)
 		return
 	}
-	srv, err := rtc.NewShareServer(sess, rtc.ShareOptions{Addr: s.c.set.LANAddr, Log: s.c.log})
+	srv, err := share.New(sess, share.Options{Addr: s.c.set.LANAddr, Log: s.c.log})
 	if err == nil {
 		err = srv.Start()
 	}
@@ -257,7 +263,7 @@ func (s *streamPanel) toggleShare() {
 		s.say("Share on LAN: %v", err)
 		return
 	}
-	img, err := rtc.QRCode(srv.PageURL(), 256)
+	img, err := share.QRCode(srv.PageURL(), 256)
 	if err != nil {
 		_ = srv.Close()
 		s.say("Share on LAN: %v", err)
@@ -324,5 +330,6 @@ func (s *streamPanel) close() {
 	if s.sess != nil {
 		s.unsink()
 		_ = s.sess.Close()
+		s.hub.Close()
 	}
 }

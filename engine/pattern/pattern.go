@@ -297,6 +297,10 @@ func drawCode(img *image.YCbCr, k int64) {
 	}
 }
 
+// IndexMask: the picture carries the frame index modulo 2^24, so
+// ReadIndex returns k & IndexMask.
+const IndexMask = 1<<codeBits - 1
+
 // ReadIndex decodes the frame index drawn by the sync pattern, from
 // a frame as decoded by a receiver (any scale, mild compression). ok is
 // false when the guards, the cell levels or the CRC do not match. The

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"segcast/engine/stats"
 	"slices"
 )
 
@@ -122,19 +123,8 @@ func finiteSorted(v []float64) []float64 {
 	return out
 }
 
-// quantile of sorted s (linear interpolation, q in [0,1]); unknown if empty.
-func quantile(s []float64, q float64) Opt {
-	if len(s) == 0 {
-		return Unknown()
-	}
-	pos := q * float64(len(s)-1)
-	i := int(pos)
-	if i >= len(s)-1 {
-		return Opt(s[len(s)-1])
-	}
-	f := pos - float64(i)
-	return Opt(s[i] + f*(s[i+1]-s[i]))
-}
+// quantile of sorted s (stats.Quantile); unknown if empty.
+func quantile(s []float64, q float64) Opt { return Opt(stats.Quantile(s, q)) }
 
 // slopePerMinute is the least-squares slope of y against t (ms), scaled to
 // per minute; unknown with fewer than two distinct times. Centring on the

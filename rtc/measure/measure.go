@@ -1,20 +1,26 @@
-package rtc
+// Package measure observes a stream from outside its send path: the sync
+// DataChannel every viewer page opens (clock pings, flash send times, the
+// RTP ↔ wall clock map its lip-sync trim needs, and the A/V rows it
+// measures), the headless-Chromium driver behind `segcast measure`, and
+// the report files. It imports rtc and rtc/share; nothing in rtc imports
+// it.
+package measure
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"segcast/engine"
+	"segcast/rtc"
 	"segcast/rtc/measure/avsync"
+	"segcast/rtc/share"
 )
 
 // DefaultBrowser is the Chromium `segcast measure` drives.
@@ -27,11 +33,11 @@ const DefaultSettle = 15 * time.Second
 // measureConnectTimeout bounds browser start, page load and connection.
 const measureConnectTimeout = 30 * time.Second
 
-// MeasureOptions configures `segcast measure`.
-type MeasureOptions struct {
+// Options configures `segcast measure`.
+type Options struct {
 	// Config sets up the session: the loop's size, rate and clock
 	// (Clock is required). ICE is restricted to loopback.
-	Config Config
+	Config rtc.Config
 	// Duration is how long to measure once the connection is up and
 	// Settle has passed; it must be positive.
 	Duration time.Duration
@@ -55,7 +61,7 @@ type MeasureOptions struct {
 // report.png there. The loop must not be running; Measure runs it. A run
 // that streamed returns its report whatever the numbers; errors are for
 // runs that could not stream.
-func Measure(ctx context.Context, loop *engine.Loop, opt MeasureOptions) (avsync.Report, error) {
+func Run(ctx context.Context, loop *engine.Loop, opt Options) (avsync.Report, error) {
 	var none avsync.Report
 	if loop == nil {
 		return none, errors.New("measure: nil loop")
@@ -94,23 +100,19 @@ func Measure(ctx context.Context, loop *engine.Loop, opt MeasureOptions) (avsync
 		}
 	}
 
-	sess, err := NewSession(opt.Config)
+	hub := NewHub(opt.Config.Clock, log)
+	defer hub.Close()
+	rows := &rowLog{}
+	hub.OnMeasurement(func(_ string, m avsync.Measurement) { rows.add(m) })
+	opt.Config.Observers = append(opt.Config.Observers[:len(opt.Config.Observers):len(opt.Config.Observers)], hub)
+	sess, err := rtc.NewSession(opt.Config)
 	if err != nil {
 		return none, fmt.Errorf("measure: %w", err)
 	}
-	defer sess.Close()
-	rows := &rowLog{}
-	sess.OnMeasurement(func(_ string, m avsync.Measurement) { rows.add(m) })
-	changed := make(chan struct{}, 1)
-	sess.OnViewersChanged(func() {
-		select {
-		case changed <- struct{}{}:
-		default:
-		}
-	})
+	defer sess.Close() // before hub.Close
 	remove := loop.AddSink(sess)
 	defer remove() // before sess.Close: the loop stops calling first
-	srv, err := NewShareServer(sess, ShareOptions{Addr: "127.0.0.1:0", MaxViewers: 1, Log: log})
+	srv, err := share.New(sess, share.Options{Addr: "127.0.0.1:0", MaxViewers: 1, Log: log})
 	if err != nil {
 		return none, fmt.Errorf("measure: %w", err)
 	}
@@ -136,9 +138,11 @@ func Measure(ctx context.Context, loop *engine.Loop, opt MeasureOptions) (avsync
 	if err != nil {
 		return none, fmt.Errorf("measure: open the viewer page in %s: %w", browser, err)
 	}
-	v, err := waitViewer(ctx, sess, changed, measureConnectTimeout)
+	connectCtx, cancelConnect := context.WithTimeout(ctx, measureConnectTimeout)
+	v, err := sess.WaitViewer(connectCtx, "", rtc.ViewerConnected)
+	cancelConnect()
 	if err != nil {
-		return none, err
+		return none, fmt.Errorf("measure: the viewer page did not connect: %w", err)
 	}
 	log.Info("viewer connected; measuring", "viewer", v, "settle", settle, "duration", opt.Duration)
 
@@ -150,7 +154,7 @@ func Measure(ctx context.Context, loop *engine.Loop, opt MeasureOptions) (avsync
 	start := opt.Config.Clock.Now()
 	measureFrom := start + settle
 	end := measureFrom + opt.Duration
-	if err := waitRun(ctx, opt.Config.Clock, end, sess, v, changed, loopDone); err != nil {
+	if err := waitRun(ctx, opt.Config.Clock, end, sess, v, loopDone); err != nil {
 		return none, err
 	}
 	stopLoop()
@@ -159,7 +163,7 @@ func Measure(ctx context.Context, loop *engine.Loop, opt MeasureOptions) (avsync
 
 	report := avsync.Summarise(rows.since(msOf(measureFrom)))
 	report.SendError = avsync.NewSendError(sess.SendErrors())
-	if info, ok := sess.Sync(v); ok {
+	if info, ok := hub.Sync(v); ok {
 		if info.BadMessages > 0 {
 			log.Warn("the page sent bad sync messages", "count", info.BadMessages)
 		}
@@ -168,14 +172,12 @@ func Measure(ctx context.Context, loop *engine.Loop, opt MeasureOptions) (avsync
 		}
 	}
 	if opt.OutDir != "" {
-		if err := writeReport(opt.OutDir, report); err != nil {
-			return report, err
+		if err := WriteReport(opt.OutDir, report); err != nil {
+			return report, fmt.Errorf("measure: %w", err)
 		}
 	}
 	return report, nil
 }
-
-func msOf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // rowLog collects the rows the page sends, safe for pion's goroutines.
 type rowLog struct {
@@ -202,11 +204,11 @@ func (l *rowLog) since(fromMS float64) []avsync.Measurement {
 	return out
 }
 
-// chromiumOptions are the flags Segcast runs headless Chromium with, here
+// ChromiumOptions are the flags Segcast runs headless Chromium with, here
 // and in the tests: a fresh profile, autoplay with sound, plain host
 // candidates instead of mDNS names (no multicast, no resolver needed), no
 // background networking or throttling of the measuring page.
-func chromiumOptions(browser, profile string) []chromedp.ExecAllocatorOption {
+func ChromiumOptions(browser, profile string) []chromedp.ExecAllocatorOption {
 	return []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(browser),
 		chromedp.Flag("headless", true),
@@ -235,7 +237,7 @@ func launchBrowser(ctx context.Context, browser string, log *slog.Logger) (conte
 	if err != nil {
 		return nil, nil, fmt.Errorf("measure: browser profile: %w", err)
 	}
-	opts := chromiumOptions(browser, profile)
+	opts := ChromiumOptions(browser, profile)
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	bctx, cancelTab := chromedp.NewContext(actx, chromedp.WithErrorf(func(f string, a ...any) {
 		log.Debug("chromedp: " + fmt.Sprintf(f, a...))
@@ -254,31 +256,11 @@ func launchBrowser(ctx context.Context, browser string, log *slog.Logger) (conte
 	return bctx, stop, nil
 }
 
-// waitViewer waits for the page's viewer to connect; it returns its ID.
-func waitViewer(ctx context.Context, sess *Session, changed <-chan struct{}, within time.Duration) (string, error) {
-	timer := time.NewTimer(within)
-	defer timer.Stop()
-	for {
-		for _, vi := range sess.Viewers() {
-			if vi.State == "connected" {
-				return vi.ID, nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("measure: waiting for the page to connect: %w", ctx.Err())
-		case <-timer.C:
-			return "", fmt.Errorf("measure: the viewer page did not connect within %v (viewers: %+v)", within, sess.Viewers())
-		case <-changed:
-		}
-	}
-}
-
 // waitRun waits until the loop clock reaches end; the viewer leaving or
 // the loop stopping first is an error, ctx ending is not (an interrupted
 // run still reports what it measured).
-func waitRun(ctx context.Context, clock engine.Clock, end time.Duration, sess *Session, viewer string,
-	changed <-chan struct{}, loopDone chan error) error {
+func waitRun(ctx context.Context, clock engine.Clock, end time.Duration, sess *rtc.Session, viewer string,
+	loopDone chan error) error {
 	timeout := make(chan struct{})
 	sleepCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -288,6 +270,10 @@ func waitRun(ctx context.Context, clock engine.Clock, end time.Duration, sess *S
 		}
 	}()
 	for {
+		changed := sess.Changed()
+		if vi, ok := sess.Viewer(viewer); !ok || !vi.State.Live() {
+			return fmt.Errorf("measure: the viewer page has gone (%v)", vi.State)
+		}
 		select {
 		case <-timeout:
 			return nil
@@ -297,34 +283,6 @@ func waitRun(ctx context.Context, clock engine.Clock, end time.Duration, sess *S
 			loopDone <- err
 			return fmt.Errorf("measure: loop stopped: %w", err)
 		case <-changed:
-			if st := viewerStateByID(sess, viewer); st != "connected" && st != "connecting" {
-				return fmt.Errorf("measure: the viewer page is %s", orGone(st))
-			}
 		}
 	}
-}
-
-func viewerStateByID(sess *Session, id string) string {
-	for _, vi := range sess.Viewers() {
-		if vi.ID == id {
-			return vi.State
-		}
-	}
-	return ""
-}
-
-// writeReport writes dir/report.json and dir/report.png.
-func writeReport(dir string, r avsync.Report) error {
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return fmt.Errorf("measure: report: %w", err)
-	}
-	path := filepath.Join(dir, "report.json")
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("measure: write %s: %w", path, err)
-	}
-	if err := avsync.WritePNG(filepath.Join(dir, "report.png"), r); err != nil {
-		return fmt.Errorf("measure: %w", err)
-	}
-	return nil
 }

@@ -1,4 +1,4 @@
-package rtc
+package measure
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 )
 
 // impairment emulates a bad network on what a viewer is sent, for the
-// impaired-case measurement (bench/NOTES-avsync.md): this kernel has no
+// impaired-case benchmark (bench/README.md, "A/V sync"): this kernel has no
 // sch_netem, so `tc qdisc … netem` cannot be used. Every outgoing RTP and
 // RTCP packet is dropped with probability Loss, else delayed by Delay ±
 // Jitter (uniform, so packets reorder as under netem's jitter).

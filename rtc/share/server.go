@@ -1,4 +1,9 @@
-package rtc
+// Package share is the HTTP side of streaming: it serves the viewer page
+// and a WHEP endpoint (RFC 9725) under a random token on the LAN, draws
+// the link's QR code, and runs `segcast serve`. It signals through an
+// rtc.Session and never touches media; it must not import ui or
+// rtc/measure.
+package share
 
 import (
 	"context"
@@ -18,6 +23,7 @@ import (
 	"time"
 
 	"segcast/assets"
+	"segcast/rtc"
 )
 
 // Share server limits. The body limit matches DecodeSignal's: an SDP offer
@@ -30,8 +36,8 @@ const (
 	answerTimeout = 15 * time.Second
 )
 
-// ShareOptions configures the LAN share server.
-type ShareOptions struct {
+// Options configures the LAN share server.
+type Options struct {
 	// Addr is "host:port" to listen on. Empty means ":8787" (every
 	// interface), with URLs naming LANAddress().
 	Addr string
@@ -40,20 +46,20 @@ type ShareOptions struct {
 	Log        *slog.Logger // nil = discard
 }
 
-// answerer is the part of *Session the share server uses: signalling and
+// answerer is the part of *rtc.Session the share server uses: signalling and
 // the viewer list, nothing of the media path.
 type answerer interface {
-	AnswerSDP(ctx context.Context, offerSDP string) (*Viewer, string, error)
+	AnswerSDP(ctx context.Context, offerSDP string) (*rtc.Viewer, string, error)
 	CloseViewer(id string) error
-	Viewers() []ViewerInfo
+	Viewers() []rtc.ViewerInfo
 }
 
-// ShareServer serves the viewer page and a WHEP endpoint (RFC 9725) on the
+// Server serves the viewer page and a WHEP endpoint (RFC 9725) on the
 // LAN. Every path lives under a random 128-bit token, so only someone who
 // got the URL (the QR code) can view.
-type ShareServer struct {
+type Server struct {
 	sess  answerer
-	opt   ShareOptions
+	opt   Options
 	log   *slog.Logger
 	token string
 
@@ -67,15 +73,15 @@ type ShareServer struct {
 	baseURL string // http://host:port/<token>/
 }
 
-// NewShareServer prepares a share server for sess; Start listens.
-func NewShareServer(sess *Session, opt ShareOptions) (*ShareServer, error) {
+// New prepares a share server for sess; Start listens.
+func New(sess *rtc.Session, opt Options) (*Server, error) {
 	if sess == nil {
 		return nil, errors.New("share server: nil session")
 	}
-	return newShareServer(sess, opt)
+	return newServer(sess, opt)
 }
 
-func newShareServer(sess answerer, opt ShareOptions) (*ShareServer, error) {
+func newServer(sess answerer, opt Options) (*Server, error) {
 	if opt.Addr == "" {
 		opt.Addr = ":" + strconv.Itoa(DefaultSharePort)
 	}
@@ -96,7 +102,7 @@ func newShareServer(sess answerer, opt ShareOptions) (*ShareServer, error) {
 	if _, err := rand.Read(tok[:]); err != nil {
 		return nil, fmt.Errorf("share server: token: %w", err)
 	}
-	s := &ShareServer{
+	s := &Server{
 		sess:    sess,
 		opt:     opt,
 		log:     log,
@@ -116,7 +122,7 @@ func newShareServer(sess answerer, opt ShareOptions) (*ShareServer, error) {
 }
 
 // Start listens on the configured address and serves in the background.
-func (s *ShareServer) Start() error {
+func (s *Server) Start() error {
 	ln, err := net.Listen("tcp", s.opt.Addr)
 	if err != nil {
 		return fmt.Errorf("share server: listen %s: %w", s.opt.Addr, err)
@@ -140,14 +146,14 @@ func (s *ShareServer) Start() error {
 }
 
 // PageURL is the viewer page's URL, token included ("" before Start).
-func (s *ShareServer) PageURL() string {
+func (s *Server) PageURL() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.baseURL
 }
 
 // WHEPURL is the WHEP endpoint's URL, token included ("" before Start).
-func (s *ShareServer) WHEPURL() string {
+func (s *Server) WHEPURL() string {
 	if u := s.PageURL(); u != "" {
 		return u + "whep"
 	}
@@ -155,7 +161,7 @@ func (s *ShareServer) WHEPURL() string {
 }
 
 // Close stops the server and ends the viewers that joined through it.
-func (s *ShareServer) Close() error {
+func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	err := s.srv.Shutdown(ctx)
@@ -178,9 +184,9 @@ func (s *ShareServer) Close() error {
 
 // Handler is the server's HTTP handler (page, WHEP, DELETE), for tests and
 // for mounting elsewhere.
-func (s *ShareServer) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
-func (s *ShareServer) serveHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -204,7 +210,7 @@ func (s *ShareServer) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 // strip checks the token (in constant time) and returns the path after
 // "/<token>/". "/<token>" alone is taken as the page.
-func (s *ShareServer) strip(path string) (string, bool) {
+func (s *Server) strip(path string) (string, bool) {
 	p, ok := strings.CutPrefix(path, "/")
 	if !ok {
 		return "", false
@@ -216,7 +222,7 @@ func (s *ShareServer) strip(path string) (string, bool) {
 	return rest, true
 }
 
-func (s *ShareServer) servePage(w http.ResponseWriter, r *http.Request) {
+func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		methodNotAllowed(w, "GET, HEAD")
 		return
@@ -245,7 +251,7 @@ func methodNotAllowed(w http.ResponseWriter, allow string) {
 	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 }
 
-func (s *ShareServer) serveWHEP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveWHEP(w http.ResponseWriter, r *http.Request) {
 	allowCORS(w)
 	switch r.Method {
 	case http.MethodOptions:
@@ -297,7 +303,7 @@ func (s *ShareServer) serveWHEP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, answer)
 }
 
-func (s *ShareServer) serveResource(w http.ResponseWriter, r *http.Request, id string) {
+func (s *Server) serveResource(w http.ResponseWriter, r *http.Request, id string) {
 	allowCORS(w)
 	switch r.Method {
 	case http.MethodOptions:
@@ -325,10 +331,10 @@ func (s *ShareServer) serveResource(w http.ResponseWriter, r *http.Request, id s
 
 // reserve takes a viewer slot for an answer in progress, first dropping
 // viewers that have closed or failed on their own.
-func (s *ShareServer) reserve() bool {
+func (s *Server) reserve() bool {
 	live := map[string]bool{}
 	for _, vi := range s.sess.Viewers() {
-		if vi.State != "closed" && vi.State != "failed" {
+		if vi.State.Live() {
 			live[vi.ID] = true
 		}
 	}
@@ -349,7 +355,7 @@ func (s *ShareServer) reserve() bool {
 // release ends a reservation; id is the viewer it became, or "". It
 // reports false when the server closed meanwhile: the caller ends the
 // viewer, which Close could not see.
-func (s *ShareServer) release(id string) bool {
+func (s *Server) release(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pending--
@@ -360,33 +366,4 @@ func (s *ShareServer) release(id string) bool {
 		s.viewers[id] = true
 	}
 	return true
-}
-
-// LANAddress is the first IPv4 address of an up, non-loopback interface,
-// the one a phone on the same network can reach; 127.0.0.1 when there is
-// none.
-func LANAddress() string {
-	ifaces, err := net.Interfaces()
-	if err != nil {
-		return "127.0.0.1"
-	}
-	for _, ifc := range ifaces {
-		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
-			continue
-		}
-		addrs, err := ifc.Addrs()
-		if err != nil {
-			continue
-		}
-		for _, a := range addrs {
-			ipn, ok := a.(*net.IPNet)
-			if !ok {
-				continue
-			}
-			if ip4 := ipn.IP.To4(); ip4 != nil && !ip4.IsLoopback() && !ip4.IsLinkLocalUnicast() {
-				return ip4.String()
-			}
-		}
-	}
-	return "127.0.0.1"
 }

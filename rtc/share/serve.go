@@ -1,17 +1,15 @@
-package rtc
+package share
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"image"
 	"io"
 	"os"
 	"time"
 
-	qrcode "github.com/skip2/go-qrcode"
-
 	"segcast/engine"
+	"segcast/rtc"
 )
 
 // ServeOptions configures `segcast serve`.
@@ -19,7 +17,7 @@ type ServeOptions struct {
 	// Config sets up the session. Its Width, Height and Rate must be the
 	// loop's output, and Clock must be the loop's clock: item deadlines
 	// are times on it. Config.Log also logs the share server.
-	Config Config
+	Config rtc.Config
 	// Addr is "host:port" to listen on; "" = :8787, URLs on LANAddress().
 	Addr string
 	// MaxViewers caps the viewers (0 = 16).
@@ -42,7 +40,7 @@ func Serve(ctx context.Context, loop *engine.Loop, opt ServeOptions) error {
 
 // serveWithHook is Serve; started, when set, gets the session before the
 // banner is written (tests look at its viewers).
-func serveWithHook(ctx context.Context, loop *engine.Loop, opt ServeOptions, started func(*Session)) error {
+func serveWithHook(ctx context.Context, loop *engine.Loop, opt ServeOptions, started func(*rtc.Session)) error {
 	if loop == nil {
 		return errors.New("serve: nil loop")
 	}
@@ -56,14 +54,14 @@ func serveWithHook(ctx context.Context, loop *engine.Loop, opt ServeOptions, sta
 	if out == nil {
 		out = os.Stdout
 	}
-	sess, err := NewSession(opt.Config)
+	sess, err := rtc.NewSession(opt.Config)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer sess.Close()
 	remove := loop.AddSink(sess)
 	defer remove() // runs before sess.Close: the loop stops calling first
-	srv, err := NewShareServer(sess, ShareOptions{Addr: opt.Addr, MaxViewers: opt.MaxViewers, Log: opt.Config.Log})
+	srv, err := New(sess, Options{Addr: opt.Addr, MaxViewers: opt.MaxViewers, Log: opt.Config.Log})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -87,30 +85,4 @@ func serveWithHook(ctx context.Context, loop *engine.Loop, opt ServeOptions, sta
 		return nil // duration over or interrupted: the normal ends
 	}
 	return fmt.Errorf("serve: %w", err)
-}
-
-// QRCode draws url as a QR code with error-correction level M (readable
-// with a smudge or glare, still small for a URL). size is the side in
-// pixels; a negative size is pixels per module instead, as in go-qrcode.
-// The quiet zone is included.
-func QRCode(url string, size int) (image.Image, error) {
-	if url == "" {
-		return nil, errors.New("qr code: empty URL")
-	}
-	q, err := qrcode.New(url, qrcode.Medium)
-	if err != nil {
-		return nil, fmt.Errorf("qr code for %q: %w", url, err)
-	}
-	return q.Image(size), nil
-}
-
-// writeShareBanner prints what `segcast serve` promises on stdout: the
-// page URL, the WHEP URL, then the page URL's QR code for a phone camera.
-func writeShareBanner(w io.Writer, pageURL, whepURL string) error {
-	q, err := qrcode.New(pageURL, qrcode.Medium)
-	if err != nil {
-		return fmt.Errorf("qr code for %q: %w", pageURL, err)
-	}
-	_, err = fmt.Fprintf(w, "%s\n%s\n%s", pageURL, whepURL, q.ToSmallString(false))
-	return err
 }
