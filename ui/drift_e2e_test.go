@@ -10,6 +10,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"segcast/rtc"
+	"segcast/rtc/measure"
 )
 
 // pagePeer plays the viewer page's part over a real PeerConnection: it
@@ -38,7 +39,7 @@ func pagePeer(t *testing.T, offer string, rows []string) (answer string) {
 		}
 	})
 	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
-		if dc.Label() != rtc.SyncChannelLabel {
+		if dc.Label() != measure.SyncChannelLabel {
 			return
 		}
 		dc.OnOpen(func() {
@@ -103,9 +104,9 @@ func TestViewerDriftEndToEnd(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for len(s.sess.Measurements(id)) < 3 {
+	for len(s.hub.Measurements(id)) < 3 {
 		if ctx.Err() != nil {
-			t.Fatalf("session holds %d rows from the page, want 3", len(s.sess.Measurements(id)))
+			t.Fatalf("session holds %d rows from the page, want 3", len(s.hub.Measurements(id)))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
