@@ -125,7 +125,7 @@ func (e *BudgetError) Error() string {
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
 
 // frameJPEGQuality trades the compressed frames' size against fidelity.
-// Measured on 720p (bench/NOTES-load.md): testsrc2 frames are 67 KB at
+// Measured on 720p (bench/README.md, "Loading and the frame store"): testsrc2 frames are 67 KB at
 // ≥ 46.7 dB PSNR, gradients with noise 110 KB at ≥ 45 dB, so ten minutes
 // of 720p30 take 1.2–1.9 GiB. Quality 80 would save a quarter at ~41 dB.
 const frameJPEGQuality = 90

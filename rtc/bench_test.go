@@ -1,4 +1,4 @@
-package rtc
+package rtc_test
 
 import (
 	"bufio"
@@ -15,6 +15,8 @@ import (
 	"segcast/bench"
 	"segcast/engine"
 	"segcast/engine/pattern"
+	"segcast/rtc"
+	"segcast/rtc/internal/rtctest"
 )
 
 // benchSeconds is the measured stretch of media per run
@@ -62,18 +64,19 @@ func benchStream(b *testing.B, viewers int, farm bool) {
 		measuring bool
 		errs      = map[string][]time.Duration{}
 	)
-	onSent := func(kind string, _ uint32, e time.Duration) {
+	onSent := func(item rtc.SentItem) {
 		mu.Lock()
 		if measuring {
-			errs[kind] = append(errs[kind], e)
+			errs[item.Kind.String()] = append(errs[item.Kind.String()], item.Wrote-item.Deadline)
 		}
 		mu.Unlock()
 	}
 	clock := engine.NewWallClock()
-	loop := engine.NewLoop(engine.LoopConfig{Rate: engine.Rate30, Width: w, Height: h, Clock: clock, Lead: EncodeLead})
+	loop := engine.NewLoop(engine.LoopConfig{Rate: engine.Rate30, Width: w, Height: h, Clock: clock, Lead: rtc.EncodeLead})
 	loop.Add(pattern.New(w, h, engine.Rate30, 10*time.Minute))
 	loop.Play()
-	sess, err := NewSession(Config{Width: w, Height: h, Rate: engine.Rate30, Clock: clock, LoopbackOnly: true, onSent: onSent})
+	sess, err := rtc.NewSession(rtc.Config{Width: w, Height: h, Rate: engine.Rate30, Clock: clock, LoopbackOnly: true,
+		Observers: []rtc.Observer{rtctest.Observer{OnSent: onSent}}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -86,14 +89,14 @@ func benchStream(b *testing.B, viewers int, farm bool) {
 	go func() { defer close(loopDone); _ = loop.Run(ctx) }()
 	defer func() { cancel(); <-loopDone }()
 
-	var rxs []*testReceiver
+	var rxs []*rtctest.Receiver
 	var farmDone func() []int
 	if farm {
 		farmDone = startFarm(b, ctx, sess, viewers)
 	} else {
 		for range viewers {
-			rx := newTestReceiver(b, false)
-			connect(b, ctx, sess, rx)
+			rx := rtctest.NewReceiver(b, false)
+			rtctest.Connect(b, ctx, sess, rx)
 			rxs = append(rxs, rx)
 		}
 	}
@@ -110,7 +113,7 @@ func benchStream(b *testing.B, viewers int, farm bool) {
 	after := sess.Stats()
 	mu.Lock()
 	measuring = false
-	video, audio := percentilesOf(errs["video"]), percentilesOf(errs["audio"])
+	video, audio := rtc.PercentilesOf(errs["video"]), rtc.PercentilesOf(errs["audio"])
 	mu.Unlock()
 
 	b.ReportMetric(cpu.Seconds()/media.Seconds(), "cpu-s/media-s")
@@ -122,7 +125,7 @@ func benchStream(b *testing.B, viewers int, farm bool) {
 	b.ReportMetric(float64(after.VideoBytes-before.VideoBytes)*8/media.Seconds()/1e3, "video-kbps")
 	var got []int
 	for _, rx := range rxs {
-		f, _ := rx.counts()
+		f, _ := rx.Counts()
 		got = append(got, f)
 	}
 	if farm {
@@ -140,7 +143,7 @@ func benchStream(b *testing.B, viewers int, farm bool) {
 
 // startFarm runs n receivers in a child process and connects them; the
 // returned func ends the child and returns each receiver's frame count.
-func startFarm(b *testing.B, ctx context.Context, sess *Session, n int) func() []int {
+func startFarm(b *testing.B, ctx context.Context, sess *rtc.Session, n int) func() []int {
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperReceiverFarm$")
 	cmd.Env = append(os.Environ(), "SEGCAST_RX_FARM="+strconv.Itoa(n))
 	cmd.Stderr = os.Stderr
@@ -156,7 +159,7 @@ func startFarm(b *testing.B, ctx context.Context, sess *Session, n int) func() [
 		b.Fatal(err)
 	}
 	out := bufio.NewScanner(stdout)
-	out.Buffer(nil, MaxSignalBytes)
+	out.Buffer(nil, rtc.MaxSignalBytes)
 	for range n {
 		if !out.Scan() {
 			b.Fatalf("receiver farm: %v", out.Err())
@@ -194,25 +197,25 @@ func TestHelperReceiverFarm(t *testing.T) {
 		t.Skip("only run by BenchmarkStream720p30Sender")
 	}
 	in := bufio.NewScanner(os.Stdin)
-	in.Buffer(nil, MaxSignalBytes)
-	rxs := make([]*testReceiver, n)
+	in.Buffer(nil, rtc.MaxSignalBytes)
+	rxs := make([]*rtctest.Receiver, n)
 	for i := range rxs {
-		rxs[i] = newTestReceiver(t, false)
-		fmt.Println(rxs[i].offer(t))
+		rxs[i] = rtctest.NewReceiver(t, false)
+		fmt.Println(rxs[i].Offer(t))
 		if !in.Scan() {
 			t.Fatal("farm: no answer")
 		}
-		rxs[i].accept(t, in.Text())
+		rxs[i].Accept(t, in.Text())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for _, rx := range rxs {
-		rx.waitConnected(t, ctx)
+		rx.WaitConnected(t, ctx)
 		fmt.Println("connected")
 	}
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	for _, rx := range rxs {
-		f, _ := rx.counts()
+		f, _ := rx.Counts()
 		fmt.Println(f)
 	}
 }

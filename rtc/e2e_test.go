@@ -1,10 +1,8 @@
-package rtc
+package rtc_test
 
 import (
 	"context"
-	"log/slog"
 	"math"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -13,77 +11,19 @@ import (
 
 	"segcast/engine"
 	"segcast/engine/pattern"
+	"segcast/rtc"
+	"segcast/rtc/internal/rtctest"
 	"segcast/rtc/opusenc"
 	"segcast/rtc/vp8"
 )
 
-// streamRig is a wall-clock loop playing the sync pattern into a session.
-type streamRig struct {
-	clock engine.Clock
-	loop  *engine.Loop
-	sess  *Session
-	rate  engine.Rate
-}
-
-func newStreamRig(t testing.TB, w, h int, patternDur time.Duration, onSent func(string, uint32, time.Duration), opts ...func(*Config)) *streamRig {
-	t.Helper()
-	clock := engine.NewWallClock()
-	rate := engine.Rate30
-	loop := engine.NewLoop(engine.LoopConfig{Rate: rate, Width: w, Height: h, Clock: clock, Lead: EncodeLead})
-	loop.Add(pattern.New(w, h, rate, patternDur))
-	loop.Play()
-	level := slog.LevelWarn
-	if testing.Verbose() {
-		level = slog.LevelInfo
-	}
-	cfg := Config{
-		Width: w, Height: h, Rate: rate, Clock: clock, LoopbackOnly: true, onSent: onSent,
-		// Enough bits that the pattern's frame code stays readable.
-		Bitrate: 400_000, MinBitrate: 200_000, MaxBitrate: 1_000_000,
-		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
-	}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	sess, err := NewSession(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	remove := loop.AddSink(sess)
-	t.Cleanup(func() {
-		remove()
-		if err := sess.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return &streamRig{clock: clock, loop: loop, sess: sess, rate: rate}
-}
-
-// run starts the loop; the returned func stops it and waits.
-func (r *streamRig) run(t testing.TB) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = r.loop.Run(ctx) }()
-	return func() { cancel(); <-done }
-}
-
-// connect adds a viewer in answer mode (the receiver offers).
-func connect(t testing.TB, ctx context.Context, sess *Session, rx *testReceiver) *Viewer {
-	t.Helper()
-	v, answer, err := sess.Answer(ctx, rx.offer(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rx.accept(t, answer)
-	rx.waitConnected(t, ctx)
-	return v
-}
-
-// sentLog records, per track and timestamp, each item's send-time error
-// and the wall time its packets were written.
+// sentLog records, per track and wire timestamp, each item's send-time
+// error and the wall time its packets were written, and the tracks'
+// timestamp bases (wire − engine).
 type sentLog struct {
-	mu  sync.Mutex
-	err map[string]map[uint32]sentItem
+	mu    sync.Mutex
+	err   map[string]map[uint32]sentItem
+	bases map[string]uint32
 }
 
 type sentItem struct {
@@ -91,17 +31,25 @@ type sentItem struct {
 	wrote   time.Time
 }
 
-func (l *sentLog) add(kind string, ts uint32, e time.Duration) {
-	now := time.Now()
+func (l *sentLog) add(item rtc.SentItem) {
+	kind := item.Kind.String()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.err == nil {
 		l.err = map[string]map[uint32]sentItem{}
+		l.bases = map[string]uint32{}
 	}
 	if l.err[kind] == nil {
 		l.err[kind] = map[uint32]sentItem{}
 	}
-	l.err[kind][ts] = sentItem{e, now}
+	l.err[kind][item.RTP] = sentItem{item.Wrote - item.Deadline, item.Wall}
+	l.bases[kind] = item.RTP - item.MediaRTP
+}
+
+func (l *sentLog) base(kind string) uint32 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.bases[kind]
 }
 
 func (l *sentLog) get(kind string, ts uint32) (sentItem, bool) {
@@ -121,11 +69,11 @@ type syncCheck struct {
 	nf, na       int
 	k0, lastK    int64
 	ts0          uint32
-	flashes      []rxFrame
+	flashes      []rtctest.Frame
 	flashK       []int64
 	onsets       []onset
 	quiet        int
-	prev         *rxAudio
+	prev         *rtctest.AudioPacket
 	decodedAudio int
 	needKey      bool
 	skipped      int
@@ -152,21 +100,21 @@ func newSyncCheck(t testing.TB, rate engine.Rate) *syncCheck {
 }
 
 // feed checks frames and packets not seen before.
-func (c *syncCheck) feed(frames []rxFrame, audio []rxAudio) {
+func (c *syncCheck) feed(frames []rtctest.Frame, audio []rtctest.AudioPacket) {
 	t := c.t
 	for ; c.nf < len(frames); c.nf++ {
 		f := frames[c.nf]
-		if f.afterLoss {
+		if f.AfterLoss {
 			c.needKey = true
 		}
-		if c.needKey && !f.isKeyframe() {
+		if c.needKey && !f.IsKeyframe() {
 			c.skipped++ // undecodable until the keyframe the receiver asked for
 			continue
 		}
 		c.needKey = false
-		img, err := c.dec.Decode(f.data)
+		img, err := c.dec.Decode(f.Data)
 		if err != nil {
-			t.Fatalf("frame %d (ts %d): decode: %v", c.nf, f.ts, err)
+			t.Fatalf("frame %d (ts %d): decode: %v", c.nf, f.TS, err)
 		}
 		k, ok := pattern.ReadIndex(img)
 		if !ok {
@@ -176,13 +124,13 @@ func (c *syncCheck) feed(frames []rxFrame, audio []rxAudio) {
 			continue
 		}
 		if c.k0 < 0 {
-			c.k0, c.ts0 = k, f.ts
+			c.k0, c.ts0 = k, f.TS
 		}
 		if k <= c.lastK {
 			t.Fatalf("frame %d: index %d after %d", c.nf, k, c.lastK)
 		}
 		c.lastK = k
-		if got, want := f.ts-c.ts0, c.rate.FrameRTP(k)-c.rate.FrameRTP(c.k0); got != want {
+		if got, want := f.TS-c.ts0, c.rate.FrameRTP(k)-c.rate.FrameRTP(c.k0); got != want {
 			t.Fatalf("frame %d (index %d): RTP offset %d, the engine's timeline says %d", c.nf, k, got, want)
 		}
 		if pattern.IsFlash(img) {
@@ -193,12 +141,12 @@ func (c *syncCheck) feed(frames []rxFrame, audio []rxAudio) {
 	for ; c.na < len(audio); c.na++ {
 		p := audio[c.na]
 		if c.prev != nil {
-			if ds, dt := p.seq-c.prev.seq, p.ts-c.prev.ts; dt != uint32(ds)*engine.ChunkSamples {
+			if ds, dt := p.Seq-c.prev.Seq, p.TS-c.prev.TS; dt != uint32(ds)*engine.ChunkSamples {
 				t.Fatalf("audio packet %d: ts step %d for seq step %d", c.na, dt, ds)
 			}
 		}
 		c.prev = &audio[c.na]
-		pcm, err := c.od.Decode(p.payload)
+		pcm, err := c.od.Decode(p.Payload)
 		n := len(pcm) / engine.AudioChannels
 		if err != nil {
 			t.Fatalf("audio packet %d: opus decode: %v", c.na, err)
@@ -210,7 +158,7 @@ func (c *syncCheck) feed(frames []rxFrame, audio []rxAudio) {
 		for j := range n {
 			if abs16(pcm[2*j]) > 4000 {
 				if c.quiet > engine.AudioRate/10 {
-					c.onsets = append(c.onsets, onset{ts: p.ts + uint32(j), pktTS: p.ts, arrived: p.arrived})
+					c.onsets = append(c.onsets, onset{ts: p.TS + uint32(j), pktTS: p.TS, arrived: p.Arrived})
 				}
 				c.quiet = 0
 			} else {
@@ -248,21 +196,21 @@ func (c *syncCheck) pairs(videoSR, audioSR *rtcp.SenderReport, sent *sentLog) []
 	}
 	var out []flashSync
 	for i, f := range c.flashes {
-		flashAt := srTime(videoSR, f.ts, 90000)
+		flashAt := srTime(videoSR, f.TS, 90000)
 		best := c.onsets[0]
 		for _, o := range c.onsets {
 			if srTime(audioSR, o.ts, 48000).Sub(flashAt).Abs() < srTime(audioSR, best.ts, 48000).Sub(flashAt).Abs() {
 				best = o
 			}
 		}
-		ve, vok := sent.get("video", f.ts)
+		ve, vok := sent.get("video", f.TS)
 		ae, aok := sent.get("audio", best.pktTS)
 		out = append(out, flashSync{
 			k:          c.flashK[i],
 			srGap:      srTime(audioSR, best.ts, 48000).Sub(flashAt),
-			arrivalGap: best.arrived.Sub(f.arrived),
+			arrivalGap: best.arrived.Sub(f.Arrived),
 			onTime: vok && aok && ve.sendErr <= onTimeSlack && ae.sendErr <= onTimeSlack &&
-				f.arrived.Sub(ve.wrote) <= onTimeSlack && best.arrived.Sub(ae.wrote) <= onTimeSlack,
+				f.Arrived.Sub(ve.wrote) <= onTimeSlack && best.arrived.Sub(ae.wrote) <= onTimeSlack,
 		})
 	}
 	return out
@@ -271,26 +219,26 @@ func (c *syncCheck) pairs(videoSR, audioSR *rtcp.SenderReport, sent *sentLog) []
 func TestEndToEnd(t *testing.T) {
 	const w, h = 320, 240
 	sent := &sentLog{}
-	rig := newStreamRig(t, w, h, time.Minute, sent.add)
-	stop := rig.run(t)
+	rig := rtctest.NewRig(t, w, h, time.Minute, rtctest.WithObservers(rtctest.Observer{OnSent: sent.add}))
+	stop := rig.Run(t)
 	defer stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	rx := newTestReceiver(t, true)
-	connect(t, ctx, rig.sess, rx)
+	rx := rtctest.NewReceiver(t, true)
+	rtctest.Connect(t, ctx, rig.Sess, rx)
 
 	// Stream until two flashes have gone out on time with their beeps
 	// (one a second; a busy machine may make some late) and the Sender
 	// Reports map both tracks.
-	check := newSyncCheck(t, rig.rate)
+	check := newSyncCheck(t, rig.Rate)
 	var syncs []flashSync
 	for onTime := 0; onTime < 2; {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("machine too busy? no two flashes went out and arrived on time within the timeout: %+v; stats %+v", syncs, rig.sess.Stats())
+			t.Fatalf("machine too busy? no two flashes went out and arrived on time within the timeout: %+v; stats %+v", syncs, rig.Sess.Stats())
 		case <-time.After(500 * time.Millisecond):
 		}
-		frames, audio, videoSR, audioSR := rx.snapshot()
+		frames, audio, videoSR, audioSR := rx.Snapshot()
 		check.feed(frames, audio)
 		syncs = check.pairs(videoSR, audioSR, sent)
 		onTime = 0
@@ -300,12 +248,12 @@ func TestEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	info := rig.sess.Viewers()
-	st := rig.sess.Stats()
+	info := rig.Sess.Viewers()
+	st := rig.Sess.Stats()
 	stop()
 	t.Logf("received %d frames (%d skipped after loss, %d unreadable), %d audio packets; stats: %+v", check.nf, check.skipped, check.unreadable, check.na, st)
 
-	if len(info) != 1 || info[0].State != "connected" || info[0].CandidateType != "host" {
+	if len(info) != 1 || info[0].State != rtc.ViewerConnected || info[0].CandidateType != "host" {
 		t.Errorf("viewers: %+v, want one connected over host candidates", info)
 	}
 	if st.Keyframes < 1 || st.VideoFramesSent < int64(check.nf) || st.AudioChunksSent < int64(check.na) {
@@ -324,14 +272,14 @@ func TestEndToEnd(t *testing.T) {
 	// is the session's base plus FrameRTP(k); the beep's onset, on the
 	// audio clock, is at the flash's media time (plus libopus's 312-sample
 	// encoder delay, which decoders drop as pre-skip).
-	frame := time.Duration(rig.rate.FrameNS(1))
-	vBase, aBase := rig.sess.videoTSBase, rig.sess.audioTSBase
+	frame := time.Duration(rig.Rate.FrameNS(1))
+	vBase, aBase := sent.base("video"), sent.base("audio")
 	for i, f := range check.flashes {
 		k := check.flashK[i]
-		if got, want := f.ts-vBase, rig.rate.FrameRTP(k); got != want {
-			t.Errorf("flash frame %d: RTP %d − base = %d, want FrameRTP = %d", k, f.ts, got, want)
+		if got, want := f.TS-vBase, rig.Rate.FrameRTP(k); got != want {
+			t.Errorf("flash frame %d: RTP %d − base = %d, want FrameRTP = %d", k, f.TS, got, want)
 		}
-		want := uint32(pattern.BeepOnsetSample(rig.rate.FrameNS(k)))
+		want := uint32(pattern.BeepOnsetSample(rig.Rate.FrameNS(k)))
 		nearest := int64(math.MaxInt32)
 		for _, o := range check.onsets {
 			if d := int64(int32(o.ts - aBase - want)); abs64(d) < abs64(nearest) {

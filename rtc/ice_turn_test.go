@@ -1,4 +1,4 @@
-package rtc
+package rtc_test
 
 import (
 	"context"
@@ -6,6 +6,9 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"segcast/rtc"
+	"segcast/rtc/internal/rtctest"
 
 	"github.com/pion/turn/v5"
 	"github.com/pion/webrtc/v4"
@@ -37,23 +40,23 @@ func TestTURNRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer server.Close()
-	srv, err := ParseICEServer(fmt.Sprintf("turn:%s?transport=udp,%s,%s", conn.LocalAddr(), user, pass))
+	srv, err := rtc.ParseICEServer(fmt.Sprintf("turn:%s?transport=udp,%s,%s", conn.LocalAddr(), user, pass))
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	rig := newStreamRig(t, 160, 120, time.Minute, nil, func(c *Config) { c.ICEServers = []ICEServer{srv} })
-	stop := rig.run(t)
+	rig := rtctest.NewRig(t, 160, 120, time.Minute, func(c *rtc.Config) { c.ICEServers = []rtc.ICEServer{srv} })
+	stop := rig.Run(t)
 	defer stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	rx := newTestReceiverWith(t, false, webrtc.Configuration{
-		ICEServers:         pionICEServers([]ICEServer{srv}),
+	rx := rtctest.NewReceiverWith(t, false, webrtc.Configuration{
+		ICEServers:         []webrtc.ICEServer{{URLs: []string{srv.URL}, Username: user, Credential: pass}},
 		ICETransportPolicy: webrtc.ICETransportPolicyRelay,
 	})
-	connect(t, ctx, rig.sess, rx)
+	rtctest.Connect(t, ctx, rig.Sess, rx)
 	waitFrames(t, ctx, rx, 10)
-	info := rig.sess.Viewers()
+	info := rig.Sess.Viewers()
 	if len(info) != 1 || info[0].CandidateType != "relay" {
 		t.Fatalf("viewers %+v, want one on a relay path", info)
 	}

@@ -161,7 +161,7 @@ func NewSession(cfg Config) (*Session, error) {
 	venc, err := vp8.NewEncoder(vp8.EncoderConfig{
 		Width: cfg.Width, Height: cfg.Height, FPSNum: cfg.Rate.Num, FPSDen: cfg.Rate.Den,
 		// Fixed speed 8, one thread: 0.16–0.28 core at 720p30 against
-		// 1.1–1.5 with two threads (bench/README.md, "Codecs")
+		// 1.1–1.5 with two threads (bench/README.md, "Codec benchmarks")
 		// (libvpx's threads spin on a busy machine), and encode-ahead
 		// hides the longer per-frame wall time.
 		Bitrate: cfg.Bitrate, CPUUsed: -8, Threads: 1,

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/pion/interceptor/pkg/cc"
-	"github.com/pion/webrtc/v4"
 
 	"segcast/engine"
 )
@@ -105,7 +104,7 @@ func TestBitrateIsLowestEstimateClamped(t *testing.T) {
 		s.mu.Unlock()
 		s.Close()
 	}()
-	add := func(bps int, st webrtc.PeerConnectionState) {
+	add := func(bps int, st ViewerState) {
 		s.mu.Lock()
 		s.viewers = append(s.viewers, &Viewer{s: s, est: fixedEstimate{bps: bps}, state: st})
 		s.mu.Unlock()
@@ -118,13 +117,13 @@ func TestBitrateIsLowestEstimateClamped(t *testing.T) {
 		}
 	}
 	check(1_000_000) // no viewers: the configured start
-	add(5_000_000, webrtc.PeerConnectionStateConnected)
+	add(5_000_000, ViewerConnected)
 	check(2_000_000) // clamped to max
-	add(700_000, webrtc.PeerConnectionStateConnected)
+	add(700_000, ViewerConnected)
 	check(700_000) // the lowest viewer
-	add(50_000, webrtc.PeerConnectionStateConnecting)
+	add(50_000, ViewerConnecting)
 	check(700_000) // a viewer still connecting has no say
-	add(100_000, webrtc.PeerConnectionStateConnected)
+	add(100_000, ViewerConnected)
 	check(300_000) // clamped to min
 }
 
@@ -156,7 +155,7 @@ func TestOfferSDP(t *testing.T) {
 			t.Errorf("offer lacks %q", want)
 		}
 	}
-	if got := s.Viewers(); len(got) != 1 || got[0].ID != v.ID() || got[0].State != "new" {
+	if got := s.Viewers(); len(got) != 1 || got[0].ID != v.ID() || got[0].State != ViewerNew {
 		t.Errorf("viewers after Offer: %+v", got)
 	}
 }

@@ -99,11 +99,11 @@ func (r *errRing) all() []time.Duration {
 }
 
 func (r *errRing) percentiles() Percentiles {
-	return percentilesOf(r.all())
+	return PercentilesOf(r.all())
 }
 
-// percentilesOf summarises ds (sorting it in place).
-func percentilesOf(ds []time.Duration) Percentiles {
+// PercentilesOf summarises send-time errors ds (sorting ds in place).
+func PercentilesOf(ds []time.Duration) Percentiles {
 	if len(ds) == 0 {
 		return Percentiles{}
 	}

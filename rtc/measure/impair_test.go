@@ -21,7 +21,14 @@ type impairment struct {
 	Delay, Jitter time.Duration
 }
 
-func (im impairment) active() bool { return im.Loss > 0 || im.Delay > 0 || im.Jitter > 0 }
+// interceptors is what rtc.Config.Interceptors takes: none when the
+// network is not impaired.
+func (im impairment) interceptors() []interceptor.Factory {
+	if im.Loss == 0 && im.Delay == 0 && im.Jitter == 0 {
+		return nil
+	}
+	return []interceptor.Factory{impairFactory{im}}
+}
 
 // impairFactory makes one impairInterceptor per PeerConnection; it is
 // registered first, so it sits next to the network, after NACK

@@ -19,12 +19,13 @@ import (
 
 	"segcast/engine"
 	"segcast/rtc"
+	"segcast/rtc/internal/chromium"
 	"segcast/rtc/measure/avsync"
 	"segcast/rtc/share"
 )
 
 // DefaultBrowser is the Chromium `segcast measure` drives.
-const DefaultBrowser = "/usr/bin/chromium"
+const DefaultBrowser = chromium.DefaultPath
 
 // DefaultSettle is the warm-up before measuring: Chrome's lip sync takes
 // about 15 s after connecting to converge (DESIGN.md, facts measured).
@@ -204,31 +205,6 @@ func (l *rowLog) since(fromMS float64) []avsync.Measurement {
 	return out
 }
 
-// ChromiumOptions are the flags Segcast runs headless Chromium with, here
-// and in the tests: a fresh profile, autoplay with sound, plain host
-// candidates instead of mDNS names (no multicast, no resolver needed), no
-// background networking or throttling of the measuring page.
-func ChromiumOptions(browser, profile string) []chromedp.ExecAllocatorOption {
-	return []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(browser),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-features", "WebRtcHideLocalIpsWithMdns"),
-		chromedp.Flag("disable-background-timer-throttling", true),
-		chromedp.Flag("disable-renderer-backgrounding", true),
-		chromedp.WindowSize(1280, 800),
-		chromedp.UserDataDir(profile),
-	}
-}
-
 // launchBrowser starts headless Chromium with a fresh profile, flags as
 // the browser tests use them (autoplay with sound, no mDNS host names,
 // no background throttling of the measuring page).
@@ -237,7 +213,7 @@ func launchBrowser(ctx context.Context, browser string, log *slog.Logger) (conte
 	if err != nil {
 		return nil, nil, fmt.Errorf("measure: browser profile: %w", err)
 	}
-	opts := ChromiumOptions(browser, profile)
+	opts := chromium.Options(browser, profile)
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	bctx, cancelTab := chromedp.NewContext(actx, chromedp.WithErrorf(func(f string, a ...any) {
 		log.Debug("chromedp: " + fmt.Sprintf(f, a...))

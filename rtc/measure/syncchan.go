@@ -107,9 +107,7 @@ func msOf(d time.Duration) float64 { return float64(d) / float64(time.Millisecon
 // ViewerCreated implements rtc.Observer: it opens (when the app offers) or
 // awaits the viewer's sync channel.
 func (h *Hub) ViewerCreated(v *rtc.Viewer) {
-	ctx, cancel := context.WithCancel(h.ctx)
-	vs := &viewerSync{id: v.ID(), h: h, ctx: ctx, cancel: cancel, out: make(chan []byte, syncOutbox),
-		lastStats: avsync.UnknownStats()}
+	vs := h.newViewerSync(v.ID())
 	h.mu.Lock()
 	h.viewers[vs.id] = vs
 	h.mu.Unlock()
@@ -247,6 +245,12 @@ type viewerSync struct {
 	dc        *webrtc.DataChannel
 	rows      []avsync.Measurement
 	lastStats avsync.Stats
+}
+
+func (h *Hub) newViewerSync(id string) *viewerSync {
+	ctx, cancel := context.WithCancel(h.ctx)
+	return &viewerSync{id: id, h: h, ctx: ctx, cancel: cancel, out: make(chan []byte, syncOutbox),
+		lastStats: avsync.UnknownStats()}
 }
 
 // attach takes dc as the viewer's sync channel (the first one only).

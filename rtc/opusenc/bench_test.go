@@ -1,8 +1,9 @@
 package opusenc
 
 import (
-	"segcast/bench"
 	"testing"
+
+	"segcast/bench"
 )
 
 // BenchmarkEncode20ms encodes one 20 ms stereo chunk of speech-like sound

@@ -40,7 +40,7 @@ type EncoderConfig struct {
 	CPUUsed int
 	// Threads is the encoder's thread count. libvpx's threads spin-wait
 	// for each other's macroblock rows, so on a machine with no idle core
-	// 2 threads cost several times the CPU of 1 (bench/README.md, "Codecs").
+	// 2 threads cost several times the CPU of 1 (bench/README.md, "Codec benchmarks").
 	Threads int
 	// KeyframeInterval is the most frames between keyframes
 	// (default DefaultKeyframeSeconds of frames).

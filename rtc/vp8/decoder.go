@@ -28,7 +28,7 @@ type Decoder struct {
 func NewDecoder() (*Decoder, error) {
 	var d *C.sc_vp8_dec
 	// One thread: libvpx's threads spin-wait on row progress, which burns
-	// CPU on a busy machine (bench/NOTES-codec.md).
+	// CPU on a busy machine (bench/README.md, "Codec benchmarks").
 	if rc := C.sc_vp8_dec_open(1, &d); rc != C.VPX_CODEC_OK {
 		return nil, fmt.Errorf("vp8: open decoder: %s", C.GoString(C.vpx_codec_err_to_string(rc)))
 	}

@@ -26,7 +26,7 @@ const (
 	bufInitialMS    = 500
 	bufOptimalMS    = 600
 	minIntraPct     = 300
-	staticThreshold = 1 // see bench/NOTES-codec.md for why not higher
+	staticThreshold = 1 // see bench/README.md, "Codec benchmarks", for why not higher
 )
 
 // Frame is one encoded VP8 frame, in Go memory.

@@ -1,32 +1,28 @@
-package rtc
+package rtctest
 
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
+	"segcast/rtc/internal/chromium"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 )
 
-// chromiumPath is Debian's chromium, the browser the e2e tests drive.
-const chromiumPath = DefaultBrowser
-
-// startChromium launches a fresh headless Chromium and returns a chromedp
+// StartChromium launches a fresh headless Chromium and returns a chromedp
 // context for one tab; everything is torn down when the test ends. extra
 // options come last, so they override the defaults.
-func startChromium(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
+func StartChromium(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
-	requireNetns(t)
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("browser e2e needs %s (Debian package chromium): %v", chromiumPath, err)
+	RequireNetns(t)
+	if _, err := os.Stat(chromium.DefaultPath); err != nil {
+		Missing(t, fmt.Sprintf("%s (Debian package chromium): %v", chromium.DefaultPath, err))
 	}
-	opts := chromiumOptions(chromiumPath, t.TempDir())
+	opts := chromium.Options(chromium.DefaultPath, t.TempDir())
 	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
@@ -43,8 +39,8 @@ func startChromium(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.
 	return ctx
 }
 
-// pageStats is window.segcastStats, as the viewer page publishes it.
-type pageStats struct {
+// PageStats is window.segcastStats, as the viewer page publishes it.
+type PageStats struct {
 	State                string  `json:"state"`
 	CandidateType        string  `json:"candidateType"`
 	Width                int     `json:"width"`
@@ -62,13 +58,13 @@ type pageStats struct {
 	ConcealedSamples     int     `json:"concealedSamples"`
 }
 
-func readStats(ctx context.Context) (pageStats, error) {
-	return chromedp.Run(ctx, chromedp.Evaluate[pageStats](`window.segcastStats`))
+func ReadStats(ctx context.Context) (PageStats, error) {
+	return chromedp.Run(ctx, chromedp.Evaluate[PageStats](`window.segcastStats`))
 }
 
-// frameLuma draws the current video frame on a canvas and returns its
+// FrameLuma draws the current video frame on a canvas and returns its
 // mean and maximum luma (0..255) and its size.
-type frameLuma struct {
+type FrameLuma struct {
 	Mean, Max     float64
 	Width, Height int
 }
@@ -91,16 +87,16 @@ const sampleFrameJS = `(() => {
   return {Mean: sum / (w * h), Max: max, Width: w, Height: h};
 })()`
 
-func sampleFrame(ctx context.Context) (frameLuma, error) {
-	return chromedp.Run(ctx, chromedp.Evaluate[frameLuma](sampleFrameJS))
+func SampleFrame(ctx context.Context) (FrameLuma, error) {
+	return chromedp.Run(ctx, chromedp.Evaluate[FrameLuma](sampleFrameJS))
 }
 
-// waitConnected polls the page until the peer connection is up.
-func waitConnected(ctx context.Context, t testing.TB, within time.Duration) {
+// WaitPageConnected polls the page until the peer connection is up.
+func WaitPageConnected(ctx context.Context, t testing.TB, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		s, err := readStats(ctx)
+		s, err := ReadStats(ctx)
 		if err != nil {
 			t.Fatalf("read page stats: %v", err)
 		}
@@ -115,7 +111,7 @@ func waitConnected(ctx context.Context, t testing.TB, within time.Duration) {
 	}
 }
 
-// watchPlayback samples the page's stats once a second for d and checks
+// WatchPlayback samples the page's stats once a second for d and checks
 // what a person would: frames keep decoding, no freezes, sound arrives,
 // the picture is not black. It returns the samples for the notes.
 //
@@ -124,15 +120,15 @@ func waitConnected(ctx context.Context, t testing.TB, within time.Duration) {
 // verdict on arrival gaps, so it is only the receiver's fault when the
 // sender was on time: with senderLate growing (a starved 2-core machine
 // running other tests) freezes are logged, not failed.
-func watchPlayback(ctx context.Context, t testing.TB, d time.Duration, senderLate func() int64) []pageStats {
+func WatchPlayback(ctx context.Context, t testing.TB, d time.Duration, senderLate func() int64) []PageStats {
 	t.Helper()
-	var samples []pageStats
+	var samples []PageStats
 	late0 := senderLate()
 	start := time.Now()
 	for i := 1; time.Since(start) < d; i++ {
 		// Absolute deadlines: one sample per second from start.
 		time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second)))
-		s, err := readStats(ctx)
+		s, err := ReadStats(ctx)
 		if err != nil {
 			t.Fatalf("read page stats: %v", err)
 		}
@@ -172,7 +168,7 @@ func watchPlayback(ctx context.Context, t testing.TB, d time.Duration, senderLat
 	if got := float64(last.TotalSamplesReceived-first.TotalSamplesReceived) / span; got < 24000 {
 		t.Errorf("received %.0f audio samples/s, want about 48000", got)
 	}
-	l, err := sampleFrame(ctx)
+	l, err := SampleFrame(ctx)
 	if err != nil {
 		t.Fatalf("sample video frame: %v", err)
 	}
@@ -183,8 +179,8 @@ func watchPlayback(ctx context.Context, t testing.TB, d time.Duration, senderLat
 	return samples
 }
 
-// fmtSamples is a compact per-second table for logs and notes.
-func fmtSamples(ss []pageStats) string {
+// FmtSamples is a compact per-second table for logs and notes.
+func FmtSamples(ss []PageStats) string {
 	out := "sec frames fps jb_ms freezes audio_samples concealed\n"
 	for i, s := range ss {
 		out += fmt.Sprintf("%3d %6d %4.1f %5.0f %d %9d %d\n", i+1, s.FramesDecoded, s.FPS, s.JitterBufferMs, s.FreezeCount, s.TotalSamplesReceived, s.ConcealedSamples)
@@ -192,9 +188,9 @@ func fmtSamples(ss []pageStats) string {
 	return out
 }
 
-// chromiumCPU is the CPU time (user+system) used so far by the browser
+// ChromiumCPU is the CPU time (user+system) used so far by the browser
 // and all its child processes (renderer, GPU, network, audio).
-func chromiumCPU(ctx context.Context) (time.Duration, error) {
+func ChromiumCPU(ctx context.Context) (time.Duration, error) {
 	c := chromedp.FromContext(ctx)
 	if c == nil || c.Browser == nil || c.Browser.Process() == nil {
 		return 0, fmt.Errorf("no browser process")
@@ -247,23 +243,3 @@ func chromiumCPU(ctx context.Context) (time.Duration, error) {
 	const userHZ = 100 // Linux USER_HZ: /proc times are in 1/100 s
 	return time.Duration(ticks) * time.Second / userHZ, nil
 }
-
-// logBuffer collects a logger's output for a test to look at.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }

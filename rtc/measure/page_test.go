@@ -1,4 +1,4 @@
-package rtc
+package measure
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"segcast/rtc/internal/rtctest"
 	"segcast/rtc/measure/avsync"
 )
 
@@ -32,10 +33,10 @@ func TestMeasureJSOnLocalPage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
 	}
-	ctx := startChromium(t,
+	ctx := rtctest.StartChromium(t,
 		chromedp.Flag("disable-background-timer-throttling", true),
 		chromedp.Flag("disable-renderer-backgrounding", true))
-	srv := httptest.NewServer(http.FileServer(http.Dir("../assets")))
+	srv := httptest.NewServer(http.FileServer(http.Dir("../../assets")))
 	defer srv.Close()
 
 	injected := []float64{0, 100, -60}

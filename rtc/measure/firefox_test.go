@@ -1,6 +1,7 @@
-package rtc
+package measure
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -8,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"segcast/rtc"
+	"segcast/rtc/internal/rtctest"
 	"segcast/rtc/measure/avsync"
+	"segcast/rtc/share"
 )
 
 // firefoxPrefs make a fresh headless profile behave like a viewer's own
@@ -43,14 +47,15 @@ const firefoxWatch = 10 * time.Second
 // without a sound server (its AudioContext stays suspended), so rows,
 // which need the beep heard, do not come.
 func TestFirefoxPlaysOverWHEP(t *testing.T) {
-	requireNetns(t)
+	rtctest.RequireNetns(t)
 	ff, err := exec.LookPath("firefox-esr")
 	if err != nil {
-		t.Skipf("needs Debian's firefox-esr: %v", err)
+		rtctest.Missing(t, fmt.Sprintf("Debian's firefox-esr: %v", err))
 	}
-	_, sess := streamPattern(t, browserW, browserH)
-	var logs logBuffer
-	srv, err := NewShareServer(sess, ShareOptions{Addr: "127.0.0.1:0",
+	var hub *Hub
+	_, sess := rtctest.StreamPattern(t, rtctest.BrowserW, rtctest.BrowserH, withHub(t, &hub))
+	var logs rtctest.LogBuffer
+	srv, err := share.New(sess, share.Options{Addr: "127.0.0.1:0",
 		Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +73,7 @@ func TestFirefoxPlaysOverWHEP(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(profile, "user.js"), []byte(firefoxPrefs), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var out logBuffer
+	var out rtctest.LogBuffer
 	cmd := exec.Command(ff, "--headless", "--no-remote", "--profile", profile, srv.PageURL())
 	cmd.Env = append(os.Environ(), "HOME="+home, "MOZ_HEADLESS=1")
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -85,8 +90,8 @@ func TestFirefoxPlaysOverWHEP(t *testing.T) {
 	}
 
 	deadline := time.Now().Add(60 * time.Second)
-	var v ViewerInfo
-	for v.State != "connected" {
+	var v rtc.ViewerInfo
+	for v.State != rtc.ViewerConnected {
 		if time.Now().After(deadline) {
 			fail("Firefox never connected (viewers %+v)", sess.Viewers())
 		}
@@ -99,7 +104,7 @@ func TestFirefoxPlaysOverWHEP(t *testing.T) {
 	// interval; read the latest once a second, from the first on.
 	var samples []avsync.Stats
 	for end := time.Now().Add(firefoxWatch); time.Now().Before(end); time.Sleep(time.Second) {
-		si, ok := sess.Sync(v.ID)
+		si, ok := hub.Sync(v.ID)
 		if !ok {
 			fail("viewer %s went away while playing (viewers %+v)", v.ID, sess.Viewers())
 		}
@@ -112,7 +117,7 @@ func TestFirefoxPlaysOverWHEP(t *testing.T) {
 		}
 		samples = append(samples, si.LastStats)
 	}
-	si, _ := sess.Sync(v.ID)
+	si, _ := hub.Sync(v.ID)
 	t.Logf("Firefox viewer %+v; sync %+v; %d stats samples", v, si, len(samples))
 	if !si.Open || !si.ClockOffsetMS.Known() {
 		fail("sync channel open %v, clock offset %v: the page's measuring code is not answering", si.Open, si.ClockOffsetMS)

@@ -1,4 +1,4 @@
-package rtc
+package measure
 
 import (
 	"context"
@@ -11,6 +11,9 @@ import (
 
 	"segcast/engine"
 	"segcast/engine/pattern"
+	"segcast/rtc"
+	"segcast/rtc/internal/chromium"
+	"segcast/rtc/internal/rtctest"
 	"segcast/rtc/measure/avsync"
 )
 
@@ -26,9 +29,9 @@ import (
 //	SEGCAST_MEASURE_JITTER    impaired case: ± jitter on it (e.g. 10ms)
 //	SEGCAST_MEASURE_LIPSYNC   "off": the page's lip-sync trim off
 func BenchmarkMeasure720p30(b *testing.B) {
-	requireNetns(b)
-	if _, err := os.Stat(chromiumPath); err != nil {
-		b.Skipf("needs %s: %v", chromiumPath, err)
+	rtctest.RequireNetns(b)
+	if _, err := os.Stat(chromium.DefaultPath); err != nil {
+		rtctest.Missing(b, fmt.Sprintf("%s: %v", chromium.DefaultPath, err))
 	}
 	dur := envDuration(b, "SEGCAST_MEASURE_DURATION", 2*time.Minute)
 	settle := envDuration(b, "SEGCAST_MEASURE_SETTLE", DefaultSettle)
@@ -47,11 +50,11 @@ func BenchmarkMeasure720p30(b *testing.B) {
 	const w, h = 1280, 720
 	for range b.N {
 		clock := engine.NewWallClock()
-		loop := engine.NewLoop(engine.LoopConfig{Rate: engine.Rate30, Width: w, Height: h, Clock: clock, Lead: EncodeLead})
+		loop := engine.NewLoop(engine.LoopConfig{Rate: engine.Rate30, Width: w, Height: h, Clock: clock, Lead: rtc.EncodeLead})
 		loop.Add(pattern.New(w, h, engine.Rate30, time.Minute))
 		loop.SetLoop(true)
-		r, err := Measure(context.Background(), loop, MeasureOptions{
-			Config:   Config{Width: w, Height: h, Rate: engine.Rate30, Clock: clock, impair: im},
+		r, err := Run(context.Background(), loop, Options{
+			Config:   rtc.Config{Width: w, Height: h, Rate: engine.Rate30, Clock: clock, Interceptors: im.interceptors()},
 			Duration: dur, Settle: settle, OutDir: out, NoLipSync: noLipSync,
 			Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		})

@@ -1,62 +1,69 @@
-package rtc
+// Package rtctest holds what the rtc, rtc/share and rtc/measure tests
+// share: a real pion receiver standing in for a browser, a stream rig on
+// the sync pattern, headless Chromium on the viewer page, and the private
+// network namespace the browser tests run in. Test support only.
+package rtctest
 
 import (
 	"context"
+	"net"
+	"segcast/rtc"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
 )
 
-// testReceiver is a real pion peer standing in for a browser: default
+// Receiver is a real pion peer standing in for a browser: default
 // codecs and interceptors (NACK, reports, TWCC feedback), loopback ICE.
 // It reassembles VP8 frames itself so it can note when each completed.
-type testReceiver struct {
-	pc        *webrtc.PeerConnection
+type Receiver struct {
+	PC        *webrtc.PeerConnection
 	connected chan struct{}
 	keep      bool // keep frames and packets (tests) or only count (benchmarks)
 
 	mu         sync.Mutex
-	frames     []rxFrame
-	audio      []rxAudio
+	frames     []Frame
+	audio      []AudioPacket
 	nFrames    int
 	nAudio     int
 	videoSR    *rtcp.SenderReport
 	audioSR    *rtcp.SenderReport
 	videoSSRC  uint32
 	audioSSRC  uint32
-	brokenSeqs int // frames lost to a sequence gap
+	brokenSeqs int // frames lost to a sequence gap (BrokenFrames)
 }
 
-type rxFrame struct {
-	ts      uint32
-	data    []byte
-	arrived time.Time
-	// afterLoss: a frame before this one was lost, so until the next
+type Frame struct {
+	TS      uint32
+	Data    []byte
+	Arrived time.Time
+	// AfterLoss: a frame before this one was lost, so until the next
 	// keyframe the decoder's references are broken.
-	afterLoss bool
+	AfterLoss bool
 }
 
 // isKeyframe reads the VP8 payload header's inverse key frame flag.
-func (f rxFrame) isKeyframe() bool { return len(f.data) > 0 && f.data[0]&1 == 0 }
+func (f Frame) IsKeyframe() bool { return len(f.Data) > 0 && f.Data[0]&1 == 0 }
 
-type rxAudio struct {
-	ts      uint32
-	seq     uint16
-	payload []byte
-	arrived time.Time
+type AudioPacket struct {
+	TS      uint32
+	Seq     uint16
+	Payload []byte
+	Arrived time.Time
 }
 
-func newTestReceiver(t testing.TB, keep bool) *testReceiver {
+func NewReceiver(t testing.TB, keep bool) *Receiver {
 	t.Helper()
-	return newTestReceiverWith(t, keep, webrtc.Configuration{})
+	return NewReceiverWith(t, keep, webrtc.Configuration{})
 }
 
-func newTestReceiverWith(t testing.TB, keep bool, cfg webrtc.Configuration) *testReceiver {
+func NewReceiverWith(t testing.TB, keep bool, cfg webrtc.Configuration) *Receiver {
 	t.Helper()
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
@@ -67,12 +74,12 @@ func newTestReceiverWith(t testing.TB, keep bool, cfg webrtc.Configuration) *tes
 		t.Fatal(err)
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg),
-		webrtc.WithSettingEngine(settingEngine(true)))
+		webrtc.WithSettingEngine(LoopbackSettings()))
 	pc, err := api.NewPeerConnection(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &testReceiver{pc: pc, connected: make(chan struct{}), keep: keep}
+	r := &Receiver{PC: pc, connected: make(chan struct{}), keep: keep}
 	var once sync.Once
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		if s == webrtc.PeerConnectionStateConnected {
@@ -92,14 +99,14 @@ func newTestReceiverWith(t testing.TB, keep bool, cfg webrtc.Configuration) *tes
 }
 
 // offer makes a recvonly offer with all candidates, base64 encoded.
-func (r *testReceiver) offer(t testing.TB) string {
+func (r *Receiver) Offer(t testing.TB) string {
 	t.Helper()
 	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
-		if _, err := r.pc.AddTransceiverFromKind(k, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		if _, err := r.PC.AddTransceiverFromKind(k, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	o, err := r.pc.CreateOffer(nil)
+	o, err := r.PC.CreateOffer(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,48 +114,48 @@ func (r *testReceiver) offer(t testing.TB) string {
 }
 
 // answer answers a base64 offer from the session.
-func (r *testReceiver) answer(t testing.TB, offer string) string {
+func (r *Receiver) Answer(t testing.TB, offer string) string {
 	t.Helper()
-	desc, err := DecodeSignal(offer)
+	desc, err := rtc.DecodeSignal(offer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.pc.SetRemoteDescription(desc); err != nil {
+	if err := r.PC.SetRemoteDescription(desc); err != nil {
 		t.Fatal(err)
 	}
-	a, err := r.pc.CreateAnswer(nil)
+	a, err := r.PC.CreateAnswer(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r.setLocal(t, a)
 }
 
-func (r *testReceiver) setLocal(t testing.TB, d webrtc.SessionDescription) string {
+func (r *Receiver) setLocal(t testing.TB, d webrtc.SessionDescription) string {
 	t.Helper()
-	done := webrtc.GatheringCompletePromise(r.pc)
-	if err := r.pc.SetLocalDescription(d); err != nil {
+	done := webrtc.GatheringCompletePromise(r.PC)
+	if err := r.PC.SetLocalDescription(d); err != nil {
 		t.Fatal(err)
 	}
 	<-done
-	s, err := EncodeSignal(*r.pc.LocalDescription())
+	s, err := rtc.EncodeSignal(*r.PC.LocalDescription())
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-func (r *testReceiver) accept(t testing.TB, answer string) {
+func (r *Receiver) Accept(t testing.TB, answer string) {
 	t.Helper()
-	desc, err := DecodeSignal(answer)
+	desc, err := rtc.DecodeSignal(answer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.pc.SetRemoteDescription(desc); err != nil {
+	if err := r.PC.SetRemoteDescription(desc); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (r *testReceiver) waitConnected(t testing.TB, ctx context.Context) {
+func (r *Receiver) WaitConnected(t testing.TB, ctx context.Context) {
 	t.Helper()
 	select {
 	case <-r.connected:
@@ -157,7 +164,7 @@ func (r *testReceiver) waitConnected(t testing.TB, ctx context.Context) {
 	}
 }
 
-func (r *testReceiver) readRTCP(recv *webrtc.RTPReceiver) {
+func (r *Receiver) readRTCP(recv *webrtc.RTPReceiver) {
 	for {
 		pkts, _, err := recv.ReadRTCP()
 		if err != nil {
@@ -182,7 +189,7 @@ func (r *testReceiver) readRTCP(recv *webrtc.RTPReceiver) {
 
 // readVideo reassembles VP8 frames: packets of one timestamp from a
 // partition start to the marker, with no sequence gap.
-func (r *testReceiver) readVideo(track *webrtc.TrackRemote) {
+func (r *Receiver) readVideo(track *webrtc.TrackRemote) {
 	r.mu.Lock()
 	r.videoSSRC = uint32(track.SSRC())
 	r.mu.Unlock()
@@ -207,7 +214,7 @@ func (r *testReceiver) readVideo(track *webrtc.TrackRemote) {
 				r.brokenSeqs++
 				r.mu.Unlock()
 				// Ask for a keyframe, as a browser would.
-				_ = r.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(track.SSRC())}})
+				_ = r.PC.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(track.SSRC())}})
 			}
 			lost, building = true, false
 		}
@@ -230,7 +237,7 @@ func (r *testReceiver) readVideo(track *webrtc.TrackRemote) {
 			r.mu.Lock()
 			r.nFrames++
 			if r.keep {
-				r.frames = append(r.frames, rxFrame{ts: curTS, data: cur, arrived: time.Now(), afterLoss: lost})
+				r.frames = append(r.frames, Frame{TS: curTS, Data: cur, Arrived: time.Now(), AfterLoss: lost})
 			}
 			r.mu.Unlock()
 			cur, building, lost = nil, false, false
@@ -238,7 +245,7 @@ func (r *testReceiver) readVideo(track *webrtc.TrackRemote) {
 	}
 }
 
-func (r *testReceiver) readAudio(track *webrtc.TrackRemote) {
+func (r *Receiver) readAudio(track *webrtc.TrackRemote) {
 	r.mu.Lock()
 	r.audioSSRC = uint32(track.SSRC())
 	r.mu.Unlock()
@@ -250,22 +257,40 @@ func (r *testReceiver) readAudio(track *webrtc.TrackRemote) {
 		r.mu.Lock()
 		r.nAudio++
 		if r.keep {
-			r.audio = append(r.audio, rxAudio{ts: pkt.Timestamp, seq: pkt.SequenceNumber,
-				payload: pkt.Payload, arrived: time.Now()})
+			r.audio = append(r.audio, AudioPacket{TS: pkt.Timestamp, Seq: pkt.SequenceNumber,
+				Payload: pkt.Payload, Arrived: time.Now()})
 		}
 		r.mu.Unlock()
 	}
 }
 
-func (r *testReceiver) counts() (frames, chunks int) {
+func (r *Receiver) Counts() (frames, chunks int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.nFrames, r.nAudio
 }
 
 // snapshot copies what was received so far.
-func (r *testReceiver) snapshot() (frames []rxFrame, audio []rxAudio, videoSR, audioSR *rtcp.SenderReport) {
+func (r *Receiver) Snapshot() (frames []Frame, audio []AudioPacket, videoSR, audioSR *rtcp.SenderReport) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]rxFrame(nil), r.frames...), append([]rxAudio(nil), r.audio...), r.videoSR, r.audioSR
+	return append([]Frame(nil), r.frames...), append([]AudioPacket(nil), r.audio...), r.videoSR, r.audioSR
+}
+
+// BrokenFrames counts frames lost to a sequence gap so far.
+func (r *Receiver) BrokenFrames() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.brokenSeqs
+}
+
+// LoopbackSettings keeps a test peer's ICE on 127.0.0.1 host candidates,
+// as rtc.Config.LoopbackOnly does for the session.
+func LoopbackSettings() webrtc.SettingEngine {
+	var se webrtc.SettingEngine
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	return se
 }

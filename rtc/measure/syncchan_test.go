@@ -1,4 +1,4 @@
-package rtc
+package measure
 
 import (
 	"context"
@@ -14,8 +14,31 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"segcast/engine"
+	"segcast/rtc"
+	"segcast/rtc/internal/rtctest"
 	"segcast/rtc/measure/avsync"
 )
+
+// videoBase learns the video track's RTP timestamp base (wire − engine)
+// from the items sent.
+type videoBase struct {
+	mu   sync.Mutex
+	base uint32
+}
+
+func (b *videoBase) sent(item rtc.SentItem) {
+	if item.Kind == rtc.Video {
+		b.mu.Lock()
+		b.base = item.RTP - item.MediaRTP
+		b.mu.Unlock()
+	}
+}
+
+func (b *videoBase) get() uint32 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.base
+}
 
 // syncPeer is a pion peer playing the viewer page's part on the sync
 // channel: it records what the app sends and can send anything back.
@@ -26,9 +49,9 @@ type syncPeer struct {
 	msgs []map[string]any
 }
 
-func newSyncPeer(t *testing.T, rx *testReceiver) *syncPeer {
+func newSyncPeer(t *testing.T, rx *rtctest.Receiver) *syncPeer {
 	t.Helper()
-	dc, err := rx.pc.CreateDataChannel(SyncChannelLabel, nil)
+	dc, err := rx.PC.CreateDataChannel(SyncChannelLabel, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,21 +118,24 @@ func (p *syncPeer) sendJSON(t *testing.T, v any) {
 // pongs, keeps good rows with its own arrival time, and counts and drops
 // everything malformed without disturbing the stream.
 func TestSyncChannelPingsFramesAndDropsBadMessages(t *testing.T) {
-	rig := newStreamRig(t, 320, 180, 30*time.Second, nil)
+	var hub *Hub
+	var bases videoBase
+	rig := rtctest.NewRig(t, 320, 180, 30*time.Second, withHub(t, &hub),
+		rtctest.WithObservers(rtctest.Observer{OnSent: bases.sent}))
 	var cbMu sync.Mutex
 	var cbRows []avsync.Measurement
-	rig.sess.OnMeasurement(func(id string, m avsync.Measurement) {
+	hub.OnMeasurement(func(id string, m avsync.Measurement) {
 		cbMu.Lock()
 		cbRows = append(cbRows, m)
 		cbMu.Unlock()
 	})
-	stop := rig.run(t)
+	stop := rig.Run(t)
 	defer stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	rx := newTestReceiver(t, false)
+	rx := rtctest.NewReceiver(t, false)
 	peer := newSyncPeer(t, rx)
-	v := connect(t, ctx, rig.sess, rx)
+	v := rtctest.Connect(t, ctx, rig.Sess, rx)
 	select {
 	case <-peer.open:
 	case <-ctx.Done():
@@ -121,7 +147,7 @@ func TestSyncChannelPingsFramesAndDropsBadMessages(t *testing.T) {
 	if !ok || appMS < 0 {
 		t.Fatalf("ping without app_ms: %v", ping)
 	}
-	if now := float64(rig.clock.Now()) / 1e6; appMS > now {
+	if now := float64(rig.Clock.Now()) / 1e6; appMS > now {
 		t.Errorf("ping app_ms %.1f is after the loop clock's now %.1f", appMS, now)
 	}
 	// Answer as a page whose clock runs 5000 ms ahead of the app's.
@@ -132,7 +158,7 @@ func TestSyncChannelPingsFramesAndDropsBadMessages(t *testing.T) {
 	if k, _ := frame["k"].(float64); int64(k)%30 != 0 {
 		t.Errorf("frame message for k %v: not a flash frame of the 30 fps pattern", frame["k"])
 	}
-	if sent, _ := frame["send_ms"].(float64); sent <= 0 || sent > float64(rig.clock.Now())/1e6 {
+	if sent, _ := frame["send_ms"].(float64); sent <= 0 || sent > float64(rig.Clock.Now())/1e6 {
 		t.Errorf("frame send_ms %v is not a past loop clock time", frame["send_ms"])
 	}
 
@@ -152,8 +178,8 @@ func TestSyncChannelPingsFramesAndDropsBadMessages(t *testing.T) {
 	for i, m := range maps[:2] {
 		rtp, _ := m["video_rtp"].(float64)
 		rtps[i], walls[i] = uint32(rtp), m["wall_ms"].(float64)
-		if d := rtps[i] - rig.sess.videoTSBase; d%3000 != 0 {
-			t.Errorf("map video_rtp %d is not the track's base %d plus whole frames", rtps[i], rig.sess.videoTSBase)
+		if d := rtps[i] - bases.get(); d%3000 != 0 {
+			t.Errorf("map video_rtp %d is not the track's base %d plus whole frames", rtps[i], bases.get())
 		}
 		if age := float64(time.Now().UnixNano())/1e6 - walls[i]; age < 0 || age > 10_000 {
 			t.Errorf("map wall_ms %.1f is %.1f ms before now: not a recent Unix time in ms", walls[i], age)
@@ -188,7 +214,7 @@ func TestSyncChannelPingsFramesAndDropsBadMessages(t *testing.T) {
 	var info SyncInfo
 	deadline = time.Now().Add(5 * time.Second)
 	for {
-		info, ok = rig.sess.Sync(v.ID())
+		info, ok = hub.Sync(v.ID())
 		if !ok {
 			t.Fatal("Sync: viewer unknown")
 		}
@@ -203,7 +229,7 @@ func TestSyncChannelPingsFramesAndDropsBadMessages(t *testing.T) {
 	if !info.Open || !info.ClockOffsetMS.Known() || math.Abs(float64(info.ClockOffsetMS)-5000) > 50 {
 		t.Errorf("clock offset %v after a pong 5000 ms ahead (open %v)", float64(info.ClockOffsetMS), info.Open)
 	}
-	rows := rig.sess.Measurements(v.ID())
+	rows := hub.Measurements(v.ID())
 	if len(rows) != 1 {
 		t.Fatalf("Measurements: %d rows, want 1", len(rows))
 	}
@@ -211,11 +237,11 @@ func TestSyncChannelPingsFramesAndDropsBadMessages(t *testing.T) {
 	if m.FlashIndex != 60 || m.OffsetMS != 12.5 || m.LatencyMS != 55 {
 		t.Errorf("row %+v: want flash 60, offset 12.5, latency 55", m)
 	}
-	if now := float64(rig.clock.Now()) / 1e6; !m.AtMS.Known() || float64(m.AtMS) < appMS || float64(m.AtMS) > now {
+	if now := float64(rig.Clock.Now()) / 1e6; !m.AtMS.Known() || float64(m.AtMS) < appMS || float64(m.AtMS) > now {
 		t.Errorf("row at_ms %v: want the app's arrival time in [%.0f, %.0f], not the page's 1", float64(m.AtMS), appMS, now)
 	}
 	rows[0].FlashIndex = 999
-	if rig.sess.Measurements(v.ID())[0].FlashIndex != 60 {
+	if hub.Measurements(v.ID())[0].FlashIndex != 60 {
 		t.Error("Measurements returned the session's own slice, not a copy")
 	}
 	cbMu.Lock()
@@ -223,17 +249,17 @@ func TestSyncChannelPingsFramesAndDropsBadMessages(t *testing.T) {
 		t.Errorf("OnMeasurement saw %+v, want the one good row", cbRows)
 	}
 	cbMu.Unlock()
-	if rig.sess.Measurements("nobody") != nil {
+	if hub.Measurements("nobody") != nil {
 		t.Error("Measurements of an unknown viewer is not nil")
 	}
 
 	// The stream went on: more frames arrive after the junk.
-	before, _ := rx.counts()
+	before, _ := rx.Counts()
 	time.Sleep(500 * time.Millisecond)
-	if after, _ := rx.counts(); after <= before {
+	if after, _ := rx.Counts(); after <= before {
 		t.Errorf("video stopped after the bad messages: %d → %d frames", before, after)
 	}
-	audioMS, videoMS := rig.sess.SendErrors()
+	audioMS, videoMS := rig.Sess.SendErrors()
 	if len(audioMS) == 0 || len(videoMS) == 0 {
 		t.Errorf("SendErrors: %d audio, %d video, want both", len(audioMS), len(videoMS))
 	}
@@ -242,14 +268,15 @@ func TestSyncChannelPingsFramesAndDropsBadMessages(t *testing.T) {
 // When the app offers, it creates the sync channel and the answering
 // viewer receives it.
 func TestSyncChannelWhenAppOffers(t *testing.T) {
-	rig := newStreamRig(t, 320, 180, 30*time.Second, nil)
-	stop := rig.run(t)
+	var hub *Hub
+	rig := rtctest.NewRig(t, 320, 180, 30*time.Second, withHub(t, &hub))
+	stop := rig.Run(t)
 	defer stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	rx := newTestReceiver(t, false)
+	rx := rtctest.NewReceiver(t, false)
 	got := make(chan string, 4)
-	rx.pc.OnDataChannel(func(dc *webrtc.DataChannel) {
+	rx.PC.OnDataChannel(func(dc *webrtc.DataChannel) {
 		dc.OnMessage(func(m webrtc.DataChannelMessage) {
 			select {
 			case got <- dc.Label() + " " + string(m.Data):
@@ -257,14 +284,14 @@ func TestSyncChannelWhenAppOffers(t *testing.T) {
 			}
 		})
 	})
-	v, offer, err := rig.sess.Offer(ctx)
+	v, offer, err := rig.Sess.Offer(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := v.Accept(rx.answer(t, offer)); err != nil {
+	if err := v.Accept(rx.Answer(t, offer)); err != nil {
 		t.Fatal(err)
 	}
-	rx.waitConnected(t, ctx)
+	rx.WaitConnected(t, ctx)
 	select {
 	case msg := <-got:
 		if !strings.HasPrefix(msg, SyncChannelLabel+" {") {
@@ -290,11 +317,12 @@ type pageSync struct {
 // shipped page takes it through ondatachannel, measures, shows the
 // numbers and sends its rows back.
 func TestBrowserPasteModeMeasuresSync(t *testing.T) {
-	ctx := startChromium(t)
-	_, sess := streamPattern(t, browserW, browserH)
-	pageURL := servePage(t)
+	ctx := rtctest.StartChromium(t)
+	var hub *Hub
+	_, sess := rtctest.StreamPattern(t, rtctest.BrowserW, rtctest.BrowserH, withHub(t, &hub))
+	pageURL := rtctest.ServePage(t)
 
-	viewer := connectPastedOffer(ctx, t, sess, pageURL)
+	viewer := rtctest.ConnectPastedOffer(ctx, t, sess, pageURL)
 
 	const want = 4
 	deadline := time.Now().Add(30 * time.Second)
@@ -305,12 +333,12 @@ func TestBrowserPasteModeMeasuresSync(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(sess.Measurements(viewer.ID())) >= want && ps.Rows >= want {
+		if len(hub.Measurements(viewer.ID())) >= want && ps.Rows >= want {
 			break
 		}
 		if time.Now().After(deadline) {
 			msg, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("error")))
-			t.Fatalf("after 30 s: page sync %+v, app has %d rows; page error %q", ps, len(sess.Measurements(viewer.ID())), msg)
+			t.Fatalf("after 30 s: page sync %+v, app has %d rows; page error %q", ps, len(hub.Measurements(viewer.ID())), msg)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
@@ -324,7 +352,7 @@ func TestBrowserPasteModeMeasuresSync(t *testing.T) {
 	if !strings.Contains(shown, "Offset, median") || !strings.Contains(shown, " ms") {
 		t.Errorf("page shows %q, want the offset numbers", shown)
 	}
-	rows := sess.Measurements(viewer.ID())
+	rows := hub.Measurements(viewer.ID())
 	withLatency := 0
 	for _, m := range rows {
 		if m.FlashIndex%30 != 0 || !m.OffsetMS.Known() || !m.AtMS.Known() {
@@ -337,7 +365,7 @@ func TestBrowserPasteModeMeasuresSync(t *testing.T) {
 	if withLatency == 0 {
 		t.Errorf("no row has a latency: the page got no clock or frame send times (%d rows)", len(rows))
 	}
-	info, _ := sess.Sync(viewer.ID())
+	info, _ := hub.Sync(viewer.ID())
 	t.Logf("%d rows, %d with latency; sync %+v", len(rows), withLatency, info)
 	if info.BadMessages != 0 {
 		t.Errorf("the shipped page sent %d bad messages", info.BadMessages)
@@ -359,8 +387,8 @@ func FuzzSyncReceive(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		clock := engine.NewFakeClock()
 		clock.Advance(1234 * time.Millisecond)
-		sess := &Session{log: slog.New(slog.DiscardHandler), clock: clock}
-		vs := newViewerSync(sess, "fuzz", context.Background())
+		hub := &Hub{clock: clock, log: slog.New(slog.DiscardHandler), ctx: context.Background()}
+		vs := hub.newViewerSync("fuzz")
 		_, decodeErr := avsync.DecodePageMessage(b)
 		vs.receive(b)
 		info := vs.info()

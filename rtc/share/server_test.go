@@ -1,4 +1,4 @@
-package rtc
+package share
 
 import (
 	"bufio"
@@ -23,13 +23,14 @@ import (
 
 	"segcast/engine"
 	"segcast/engine/pattern"
+	"segcast/rtc"
 )
 
 // newWHEPTestSession is a real Session on loopback, small and idle (no
 // loop feeds it: the handler tests need only signalling).
-func newWHEPTestSession(t testing.TB) *Session {
+func newWHEPTestSession(t testing.TB) *rtc.Session {
 	t.Helper()
-	sess, err := NewSession(Config{Width: 320, Height: 180, Rate: engine.Rate30, LoopbackOnly: true})
+	sess, err := rtc.NewSession(rtc.Config{Width: 320, Height: 180, Rate: engine.Rate30, LoopbackOnly: true})
 	if err != nil {
 		t.Fatalf("NewSession: %v", err)
 	}
@@ -37,11 +38,11 @@ func newWHEPTestSession(t testing.TB) *Session {
 	return sess
 }
 
-func newWHEPTestServer(t testing.TB, sess *Session, maxViewers int) *ShareServer {
+func newWHEPTestServer(t testing.TB, sess *rtc.Session, maxViewers int) *Server {
 	t.Helper()
-	srv, err := NewShareServer(sess, ShareOptions{Addr: "127.0.0.1:0", MaxViewers: maxViewers})
+	srv, err := New(sess, Options{Addr: "127.0.0.1:0", MaxViewers: maxViewers})
 	if err != nil {
-		t.Fatalf("NewShareServer: %v", err)
+		t.Fatalf("New: %v", err)
 	}
 	return srv
 }
@@ -209,7 +210,7 @@ func whepPost(t *testing.T, h http.Handler, endpoint string) (string, *webrtc.Pe
 	return loc, pc
 }
 
-func whepViewerIDs(sess *Session) []string {
+func whepViewerIDs(sess *rtc.Session) []string {
 	var ids []string
 	for _, v := range sess.Viewers() {
 		ids = append(ids, v.ID)
@@ -337,16 +338,16 @@ func TestShareServerOverLoopback(t *testing.T) {
 
 func TestShareOptionsChecked(t *testing.T) {
 	sess := newWHEPTestSession(t)
-	if _, err := NewShareServer(sess, ShareOptions{Addr: "8787"}); err == nil || !strings.Contains(err.Error(), `"8787"`) {
+	if _, err := New(sess, Options{Addr: "8787"}); err == nil || !strings.Contains(err.Error(), `"8787"`) {
 		t.Errorf("address without a port: err %v, want one naming the address", err)
 	}
-	if _, err := NewShareServer(sess, ShareOptions{MaxViewers: -1}); err == nil {
+	if _, err := New(sess, Options{MaxViewers: -1}); err == nil {
 		t.Error("negative MaxViewers accepted")
 	}
-	if _, err := NewShareServer(nil, ShareOptions{}); err == nil {
+	if _, err := New(nil, Options{}); err == nil {
 		t.Error("nil session accepted")
 	}
-	srv, err := NewShareServer(sess, ShareOptions{})
+	srv, err := New(sess, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -506,7 +507,7 @@ func TestServeRunsForDurationAndPrintsBanner(t *testing.T) {
 	loop.Play()
 	var out bytes.Buffer
 	opt := ServeOptions{
-		Config:   Config{Width: 320, Height: 180, Rate: engine.Rate30, Clock: clock, LoopbackOnly: true},
+		Config:   rtc.Config{Width: 320, Height: 180, Rate: engine.Rate30, Clock: clock, LoopbackOnly: true},
 		Addr:     "127.0.0.1:0",
 		Duration: 500 * time.Millisecond,
 		Out:      &out,
@@ -532,15 +533,15 @@ func TestServeRunsForDurationAndPrintsBanner(t *testing.T) {
 
 func TestServeRefusesBadOptions(t *testing.T) {
 	loop := engine.NewLoop(engine.LoopConfig{Width: 320, Height: 180})
-	good := Config{Width: 320, Height: 180, Rate: engine.Rate30, Clock: engine.NewWallClock(), LoopbackOnly: true}
+	good := rtc.Config{Width: 320, Height: 180, Rate: engine.Rate30, Clock: engine.NewWallClock(), LoopbackOnly: true}
 	cases := map[string]struct {
 		loop *engine.Loop
 		opt  ServeOptions
 		want string
 	}{
 		"nil loop":       {nil, ServeOptions{Config: good}, "nil loop"},
-		"no clock":       {loop, ServeOptions{Config: Config{Width: 320, Height: 180, Rate: engine.Rate30}}, "Clock"},
-		"bad size":       {loop, ServeOptions{Config: Config{Rate: engine.Rate30, Clock: good.Clock}}, "size"},
+		"no clock":       {loop, ServeOptions{Config: rtc.Config{Width: 320, Height: 180, Rate: engine.Rate30}}, "Clock"},
+		"bad size":       {loop, ServeOptions{Config: rtc.Config{Rate: engine.Rate30, Clock: good.Clock}}, "size"},
 		"bad address":    {loop, ServeOptions{Config: good, Addr: "nope"}, `"nope"`},
 		"bad max":        {loop, ServeOptions{Config: good, MaxViewers: -1}, "MaxViewers"},
 		"negative limit": {loop, ServeOptions{Config: good, Duration: -time.Second}, "negative"},
