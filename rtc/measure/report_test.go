@@ -11,64 +11,45 @@ import (
 	"segcast/rtc/measure/avsync"
 )
 
-// WriteReport writes report.json with the keys `segcast measure` promises
-// and every measurement, and a PNG that decodes.
-func TestExportReportFiles(t *testing.T) {
+// WriteReport writes report.json holding the report (every row and the
+// figures `segcast measure` promises, under their JSON names) and a PNG
+// of it, and leaves no temporary file.
+func TestWriteReportFiles(t *testing.T) {
 	dir := t.TempDir()
-	r := avsync.Summarise(knownRows())
+	r := avsync.Summarise(rampRows(40))
 	r.SendError = avsync.NewSendError([]float64{0.5, 1}, []float64{2, 3})
 	if err := WriteReport(dir, r); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	b, err := os.ReadFile(filepath.Join(dir, ReportJSON))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got map[string]any
-	if err := json.Unmarshal(b, &got); err != nil {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err != nil {
 		t.Fatalf("report.json is not JSON: %v", err)
 	}
-	obj := func(key string) map[string]any {
-		m, ok := got[key].(map[string]any)
-		if !ok {
-			t.Fatalf("report.json %q is %T, want an object", key, got[key])
-		}
-		return m
-	}
-	off := obj("offset_ms")
-	for key, want := range map[string]float64{"median": 6, "p95": 7.8, "max_abs": 8, "samples": 121} {
-		if v, ok := off[key].(float64); !ok || v < want-1e-9 || v > want+1e-9 {
-			t.Errorf("offset_ms.%s = %v, want %v", key, off[key], want)
+	for _, k := range []string{"offset_ms", "drift_ms_per_min", "latency_ms", "freezes", "send_error_ms", "measurements"} {
+		if _, ok := keys[k]; !ok {
+			t.Errorf("report.json lacks %q", k)
 		}
 	}
-	lat := obj("latency_ms")
-	if lat["p50"] != 54.0 || lat["p95"] != 59.0 {
-		t.Errorf("latency_ms = %v, want p50 54 p95 59", lat)
+	var got avsync.Report
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("report.json does not decode as a report: %v", err)
 	}
-	if d, ok := got["drift_ms_per_min"].(float64); !ok || d < 2-1e-9 || d > 2+1e-9 {
-		t.Errorf("drift_ms_per_min = %v, want 2", got["drift_ms_per_min"])
-	}
-	if got["freezes"] != 2.0 {
-		t.Errorf("freezes = %v, want 2", got["freezes"])
-	}
-	if rows, ok := got["measurements"].([]any); !ok || len(rows) != 121 {
-		t.Errorf("measurements: %d rows, want 121", len(rows))
-	}
-	if se := obj("send_error_ms"); se["video_p50"] != 2.5 {
-		t.Errorf("send_error_ms = %v, want video_p50 2.5", se)
+	if got.Offset != r.Offset || got.Latency != r.Latency || got.DriftMSPerMin != r.DriftMSPerMin ||
+		got.Freezes != r.Freezes || got.SendError == nil || *got.SendError != *r.SendError || len(got.Measurements) != 40 {
+		t.Errorf("report.json holds %+v, want %+v", got, r)
 	}
 
-	fh, err := os.Open(filepath.Join(dir, "report.png"))
+	fh, err := os.Open(filepath.Join(dir, ReportPNG))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer fh.Close()
-	img, err := png.Decode(fh)
-	if err != nil {
+	if _, err := png.Decode(fh); err != nil {
 		t.Fatalf("report.png does not decode: %v", err)
-	}
-	if b := img.Bounds(); b.Dx() != 1200 || b.Dy() != 500 {
-		t.Errorf("report.png is %v, want 1200x500", b.Size())
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, "*.partial")); len(left) > 0 {
 		t.Errorf("temporary files left: %v", left)
@@ -79,7 +60,7 @@ func TestExportReportFiles(t *testing.T) {
 // naming it.
 func TestWriteReportFolder(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "new", "folder")
-	if err := WriteReport(dir, avsync.Summarise(knownRows())); err != nil {
+	if err := WriteReport(dir, avsync.Summarise(rampRows(3))); err != nil {
 		t.Fatalf("report into a new folder: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, ReportJSON)); err != nil {
@@ -94,26 +75,16 @@ func TestWriteReportFolder(t *testing.T) {
 	}
 }
 
-// knownRows are 121 rows a second apart: offset 4 ms rising 2 ms a
-// minute, latency 50–59 ms, two freezes.
-func knownRows() []avsync.Measurement {
+// rampRows are n rows a second apart whose offset and latency rise by
+// 1 ms a row.
+func rampRows(n int) []avsync.Measurement {
 	var ms []avsync.Measurement
-	for i := range 121 {
-		video := float64(i) * 1000
-		off := 4 + float64(i)/30
-		freezes := 0.0
-		switch {
-		case i >= 90:
-			freezes = 2
-		case i >= 60:
-			freezes = 1
-		}
-		st := avsync.UnknownStats()
-		st.Freezes = avsync.Opt(freezes)
+	for i := range n {
+		video, off := float64(i)*1000, float64(i)
 		ms = append(ms, avsync.Measurement{
 			FlashIndex: int64(i * 30), VideoMS: avsync.Opt(video), AudioMS: avsync.Opt(video + off),
-			OffsetMS: avsync.Opt(off), LatencyMS: avsync.Opt(50 + i%10), AtMS: avsync.Opt(video),
-			Stats: st,
+			OffsetMS: avsync.Opt(off), LatencyMS: avsync.Opt(50 + off), AtMS: avsync.Opt(video),
+			Stats: avsync.UnknownStats(),
 		})
 	}
 	return ms

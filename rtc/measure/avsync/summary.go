@@ -4,8 +4,9 @@ import (
 	"cmp"
 	"fmt"
 	"math"
-	"segcast/engine/stats"
 	"slices"
+
+	"segcast/engine/stats"
 )
 
 // Report summarises a measured run. All figures are milliseconds; unknown
