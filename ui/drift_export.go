@@ -15,12 +15,13 @@ import (
 const (
 	reportJSONName = "report.json"
 	reportPNGName  = "report.png"
+	reportSVGName  = "report.svg"
 )
 
 // exportReport writes r as report.json (every measurement included) and
-// its plot as report.png into dir, which must exist. Each file is written
-// under a temporary name and renamed, so a failed export never leaves a
-// half-written report beside an old one.
+// its plot as report.png and report.svg into dir, which must exist. Each
+// file is written under a temporary name and renamed, so a failed export
+// never leaves a half-written report beside an old one.
 func exportReport(dir string, r avsync.Report) error {
 	if st, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("export report to %s: %w", dir, err)
@@ -35,9 +36,14 @@ func exportReport(dir string, r avsync.Report) error {
 	if err := writeReplacing(jsonPath, func(tmp string) error { return os.WriteFile(tmp, append(b, '\n'), 0o644) }); err != nil {
 		return fmt.Errorf("export report %s: %w", jsonPath, err)
 	}
-	pngPath := filepath.Join(dir, reportPNGName)
-	if err := writeReplacing(pngPath, func(tmp string) error { return avsync.WritePNG(tmp, r) }); err != nil {
-		return fmt.Errorf("export report %s: %w", pngPath, err)
+	for _, plot := range []struct {
+		name  string
+		write func(string, avsync.Report) error
+	}{{reportPNGName, avsync.WritePNG}, {reportSVGName, avsync.WriteSVG}} {
+		path := filepath.Join(dir, plot.name)
+		if err := writeReplacing(path, func(tmp string) error { return plot.write(tmp, r) }); err != nil {
+			return fmt.Errorf("export report %s: %w", path, err)
+		}
 	}
 	return nil
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // The export writes report.json with the keys `segcast measure` promises
-// and every measurement, and a PNG that decodes.
+// and every measurement, a PNG that decodes and an SVG with the summary.
 func TestExportReportFiles(t *testing.T) {
 	dir := t.TempDir()
 	r := avsync.Summarise(knownRows())
@@ -67,8 +67,17 @@ func TestExportReportFiles(t *testing.T) {
 	if err != nil {
 		t.Fatalf("report.png does not decode: %v", err)
 	}
-	if b := img.Bounds(); b.Dx() != 1200 || b.Dy() != 500 {
-		t.Errorf("report.png is %v, want 1200x500", b.Size())
+	if b := img.Bounds(); b.Dx() != 1200 || b.Dy() != 560 {
+		t.Errorf("report.png is %v, want 1200x560", b.Size())
+	}
+	svg, err := os.ReadFile(filepath.Join(dir, "report.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<svg", "median 6.0 ms", "time (s)"} {
+		if !strings.Contains(string(svg), want) {
+			t.Errorf("report.svg lacks %q", want)
+		}
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, "*.partial")); len(left) > 0 {
 		t.Errorf("temporary files left: %v", left)
@@ -102,7 +111,7 @@ func TestDriftViewExportButton(t *testing.T) {
 	if !strings.Contains(v.note.Text, "121 measurements") {
 		t.Errorf("note %q, want it to report 121 measurements", v.note.Text)
 	}
-	for _, name := range []string{"report.json", "report.png"} {
+	for _, name := range []string{"report.json", "report.png", "report.svg"} {
 		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
 			t.Errorf("%s not written: %v", name, err)
 		}
