@@ -81,8 +81,7 @@ func Render(r Report, w, h int, send []SendSample) *image.RGBA {
 // to pixels with them).
 func render(r Report, w, h int, send []SendSample) (*image.RGBA, []*panel) {
 	w, h = min(max(w, plotMinW), plotMaxSide), min(max(h, plotMinH), plotMaxSide)
-	c := vgimg.NewWith(vgimg.UseWH(pixels(w), pixels(h)), vgimg.UseDPI(pixelDPI),
-		vgimg.UseBackgroundColor(rgb(colBackground)))
+	c := vgimg.NewWith(vgimg.UseWH(pixels(w), pixels(h)), vgimg.UseDPI(pixelDPI))
 	panels := figure(draw.New(c), r, send)
 	return c.Image().(*image.RGBA), panels
 }
@@ -105,10 +104,7 @@ func WritePDF(path string, r Report) error {
 }
 
 func writeVector(path string, r Report, c vg.CanvasWriterTo) error {
-	dc := draw.New(c)
-	dc.SetColor(rgb(colBackground))
-	dc.Fill(dc.Rectangle.Path())
-	figure(dc, r, nil)
+	figure(draw.New(c), r, nil)
 	return writeFile(path, func(w io.Writer) error {
 		_, err := c.WriteTo(w)
 		return err
@@ -148,6 +144,8 @@ type panel struct {
 
 // figure draws the whole picture onto c and returns its panels.
 func figure(c draw.Canvas, r Report, send []SendSample) []*panel {
+	c.SetColor(rgb(colBackground))
+	c.Fill(c.Rectangle.Path())
 	c = draw.Crop(c, pad, -pad, pad, -pad)
 	title := textStyle(titleSize)
 	title.XAlign, title.YAlign = draw.XCenter, draw.YTop
@@ -326,7 +324,7 @@ func sendPanel(send []SendSample) *panel {
 		s.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
 		return s
 	}
-	p.Add(plainLine{&plotter.Line{XYs: aP50, LineStyle: p50(colSendAudio)}}, plainLine{&plotter.Line{XYs: vP50, LineStyle: p50(colSendVideo)}})
+	p.Add(unpadded{&plotter.Line{XYs: aP50, LineStyle: p50(colSendAudio)}}, unpadded{&plotter.Line{XYs: vP50, LineStyle: p50(colSendVideo)}})
 	a := legendItem{name: "audio p99", thumbs: addSeries(p, aP99, colSendAudio)}
 	v := legendItem{name: "video p99", thumbs: addSeries(p, vP99, colSendVideo)}
 	setRange(&p.X, 0, t1)

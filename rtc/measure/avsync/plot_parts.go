@@ -76,23 +76,26 @@ func zeroLine() *plotter.Function {
 // addSeries adds xys as a line in colour c, with a dot per point while
 // they are few enough to tell apart, and returns the legend thumbnails.
 func addSeries(p *plot.Plot, xys plotter.XYs, c uint32) []plot.Thumbnailer {
-	l := plainLine{&plotter.Line{XYs: xys, LineStyle: solid(c, lineWidth)}}
+	l := unpadded{&plotter.Line{XYs: xys, LineStyle: solid(c, lineWidth)}}
 	p.Add(l)
 	if len(xys) > maxDotCount {
 		return []plot.Thumbnailer{l}
 	}
-	s := &plotter.Scatter{XYs: xys, GlyphStyle: draw.GlyphStyle{Color: rgb(c), Radius: vg.Points(2), Shape: draw.CircleGlyph{}}}
+	s := unpadded{&plotter.Scatter{XYs: xys, GlyphStyle: draw.GlyphStyle{Color: rgb(c), Radius: vg.Points(1.6), Shape: draw.CircleGlyph{}}}}
 	p.Add(s)
 	return []plot.Thumbnailer{l, s}
 }
 
-// plainLine is a plotter.Line without its glyph boxes: the plot would
-// ask for one per point at every layout step (most of the time and
-// memory of a redraw of 9 000 rows), to pad for a line's end points.
-type plainLine struct{ line *plotter.Line }
+// unpadded is a plotter without its glyph boxes: the plot asks for one
+// box per point at every layout step (most of the time and memory of a
+// redraw of 9 000 rows) to pad the data area for end points and dots,
+// which would also part the band from the axes.
+type unpadded struct{ series }
 
-func (l plainLine) Plot(c draw.Canvas, p *plot.Plot) { l.line.Plot(c, p) }
-func (l plainLine) Thumbnail(c *draw.Canvas)         { l.line.Thumbnail(c) }
+type series interface {
+	plot.Plotter
+	plot.Thumbnailer
+}
 
 // band shades lo…hi across the whole data area.
 type band struct {
