@@ -216,7 +216,7 @@ func newTimeline(ms []Measurement) timeline {
 	if lo > hi {
 		return timeline{spanS: 1}
 	}
-	return timeline{startMS: lo, spanS: max((hi-lo)/1000, 1)}
+	return timeline{startMS: lo, spanS: min(max((hi-lo)/1000, 1), maxPlotMS)}
 }
 
 // series is (time, val) of the rows where both are known, values held
@@ -247,8 +247,9 @@ func (tl timeline) freezes(ms []Measurement) []float64 {
 	return at
 }
 
-// maxPlotMS bounds plotted values (a day): beyond it only the axis
-// arithmetic would suffer, and nothing real is that far off.
+// maxPlotMS bounds plotted values and the time axis (a day in ms):
+// beyond it only the axis arithmetic would suffer, and nothing real is
+// that far off.
 const maxPlotMS = 86_400_000.0
 
 func clampMS(v float64) float64 { return min(max(v, -maxPlotMS), maxPlotMS) }
@@ -293,7 +294,7 @@ func sendPanel(send []SendSample) *panel {
 	p := newPlot("view time (s)", "send error (ms)")
 	var aP50, aP99, vP50, vP99 plotter.XYs
 	var late []float64
-	lo, hi, t1 := 0.0, 5.0, 1.0 // always show the 5 ms "late" line's range
+	lo, hi, t1 := 0.0, 5.0, 1.0 // always up to rtc.LateAfter, 5 ms
 	for i, s := range send {
 		t := clampMS(s.AtS)
 		vals := [4]float64{clampMS(s.AudioP50), clampMS(s.AudioP99), clampMS(s.VideoP50), clampMS(s.VideoP99)}

@@ -315,7 +315,7 @@ func FuzzRender(f *testing.F) {
 	f.Fuzz(func(t *testing.T, off, lat, p99, at, video float64) {
 		var rows []Measurement
 		for i := range 3 {
-			m := row(int64(i), video+float64(i), off*float64(i))
+			m := row(int64(i), video*float64(i-1), off*float64(i))
 			m.LatencyMS, m.Freezes = Opt(lat), Opt(i)
 			rows = append(rows, m)
 		}
