@@ -54,10 +54,12 @@ const (
 
 func rgb(c uint32) color.RGBA { return color.RGBA{uint8(c >> 16), uint8(c >> 8), uint8(c), 255} }
 
-// Pixel sizes: Render clamps to these, and the files are drawn at
-// pngW×pngH pixels (the SVG at the same size at pixelDPI).
+// Pixel sizes: Render clamps to these (the least height leaves each
+// panel a data area under the title and legends), and the files are
+// drawn at pngW×pngH pixels (the SVG at the same size at pixelDPI).
 const (
-	plotMinW, plotMinH = 320, 240
+	plotMinW, plotMinH = 480, 160
+	panelMinH          = 110
 	plotMaxSide        = 8192
 	pngW, pngH         = 1200, 560
 	pixelDPI           = vgimg.DefaultDPI
@@ -66,8 +68,8 @@ const (
 // pixels is n pixels as a length at pixelDPI.
 func pixels(n int) vg.Length { return vg.Length(n) * vg.Inch / pixelDPI }
 
-// Render draws the report at w×h pixels (clamped to [320×240,
-// 8192×8192]): the summary as title, the offset per flash over time with
+// Render draws the report at w×h pixels (at least 480 wide and 160 +
+// 110 per panel tall, at most 8192 each way): the summary as title, the offset per flash over time with
 // the EBU R37 band shaded, latency in a panel below it (when any row has
 // one), freezes as dashed red lines, and, when send is not empty, a
 // panel of the sender's send-time error over its own time axis.
@@ -79,9 +81,11 @@ func Render(r Report, w, h int, send []SendSample) *image.RGBA {
 // render is Render, also returning the panels as drawn (tests map data
 // to pixels with them).
 func render(r Report, w, h int, send []SendSample) (*image.RGBA, []*panel) {
-	w, h = min(max(w, plotMinW), plotMaxSide), min(max(h, plotMinH), plotMaxSide)
+	panels := newPanels(r, send)
+	w = min(max(w, plotMinW), plotMaxSide)
+	h = min(max(h, plotMinH+panelMinH*len(panels)), plotMaxSide)
 	c := vgimg.NewWith(vgimg.UseWH(pixels(w), pixels(h)), vgimg.UseDPI(pixelDPI))
-	panels := figure(draw.New(c), r, send)
+	figure(draw.New(c), r, panels)
 	return c.Image().(*image.RGBA), panels
 }
 
@@ -95,7 +99,7 @@ func WritePNG(path string, r Report) error {
 // in the font embedded (≈ 0.6 MB) so that it reads the same everywhere.
 func WriteSVG(path string, r Report) error {
 	c := vgsvg.NewWith(vgsvg.UseWH(pixels(pngW), pixels(pngH)), vgsvg.EmbedFonts(true))
-	figure(draw.New(c), r, nil)
+	figure(draw.New(c), r, newPanels(r, nil))
 	return writeFile(path, func(w io.Writer) error {
 		_, err := c.WriteTo(w)
 		return err
@@ -136,8 +140,8 @@ type panel struct {
 	freezes     markers // the offset panel's, for the latency panel
 }
 
-// figure draws the whole picture onto c and returns its panels.
-func figure(c draw.Canvas, r Report, send []SendSample) []*panel {
+// figure draws the whole picture onto c: the title, then the panels.
+func figure(c draw.Canvas, r Report, panels []*panel) {
 	c.SetColor(rgb(colBackground))
 	c.Fill(c.Rectangle.Path())
 	c = draw.Crop(c, pad, -pad, pad, -pad)
@@ -146,7 +150,12 @@ func figure(c draw.Canvas, r Report, send []SendSample) []*panel {
 	txt := wrap(title, titleParts(r), c.Max.X-c.Min.X)
 	c.FillText(title, vg.Point{X: c.Center().X, Y: c.Max.Y}, txt)
 	c.Max.Y -= title.Height(txt) + pad
+	stack(c, panels)
+}
 
+// newPanels are the figure's plots: offset, latency when any row has
+// one, send error when send is not empty.
+func newPanels(r Report, send []SendSample) []*panel {
 	tl := newTimeline(r.Measurements)
 	panels := []*panel{offsetPanel(r, tl)}
 	if lat := tl.series(r.Measurements, func(m Measurement) Opt { return m.LatencyMS }); len(lat) > 0 {
@@ -158,7 +167,6 @@ func figure(c draw.Canvas, r Report, send []SendSample) []*panel {
 	if len(send) > 0 {
 		panels = append(panels, sendPanel(send))
 	}
-	stack(c, panels)
 	return panels
 }
 
@@ -312,10 +320,10 @@ func sendPanel(send []SendSample) *panel {
 			}
 		}
 	}
-	lateMarks := markers{xs: late, style: solid(colFreeze, 1.5)}
+	lateMarks := markers{xs: late, style: solid(colFreeze, lineWidth)}
 	p.Add(grid(), zeroLine(), lateMarks)
 	p50 := func(c uint32) draw.LineStyle {
-		s := solid(c, 1)
+		s := solid(c, lineWidth)
 		s.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
 		return s
 	}
@@ -354,8 +362,9 @@ func setRange(a *plot.Axis, lo, hi float64) {
 }
 
 // stack draws the panels top to bottom, each with its legend row above
-// it, their data areas lined up on the left and right; the tick count
-// follows the room each axis has.
+// it, their data areas lined up on the left and right. Legend rows and
+// time axes take the height they need; the data areas share the rest by
+// weight, and the tick count follows the room each axis has.
 func stack(c draw.Canvas, panels []*panel) {
 	var total float64
 	for _, pn := range panels {
@@ -376,12 +385,22 @@ func stack(c draw.Canvas, panels []*panel) {
 		d := pn.p.DataCanvas(c)
 		left, right = max(left, d.Min.X-c.Min.X), max(right, c.Max.X-d.Max.X)
 	}
+	// Heights: what legend and axes need, the rest by weight.
+	rows := draw.Crop(c, left, -right, 0, 0)
+	fixed := make([]vg.Length, len(panels))
+	rest := avail
+	for i, pn := range panels {
+		d := pn.p.DataCanvas(c)
+		fixed[i] = legendRow(rows, pn.legend, false) + (c.Max.Y - c.Min.Y) - (d.Max.Y - d.Min.Y)
+		rest -= fixed[i]
+	}
+	rest = max(rest, 0)
 	top := c.Max.Y
-	for _, pn := range panels {
+	for i, pn := range panels {
 		pc := c
-		pc.Max.Y, pc.Min.Y = top, top-avail*vg.Length(pn.weight/total)
+		pc.Max.Y, pc.Min.Y = top, top-fixed[i]-rest*vg.Length(pn.weight/total)
 		top = pc.Min.Y - pad
-		pc.Max.Y -= legendRow(draw.Crop(pc, left, -right, 0, 0), pn.legend)
+		pc.Max.Y -= legendRow(draw.Crop(pc, left, -right, 0, 0), pn.legend, true)
 		d := pn.p.DataCanvas(pc)
 		pc = draw.Crop(pc, left-(d.Min.X-pc.Min.X), (c.Max.X-d.Max.X)-right, 0, 0)
 		pn.p.Draw(pc)

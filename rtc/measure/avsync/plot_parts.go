@@ -145,9 +145,11 @@ func (t niceTicks) Ticks(lo, hi float64) []plot.Tick {
 	}
 	step := niceStep(hi-lo, t.n)
 	prec := max(0, -int(math.Floor(math.Log10(step))))
+	k0 := math.Ceil(lo / step)
 	var ts []plot.Tick
-	for k := math.Ceil(lo / step); k*step <= hi; k++ {
-		v := k * step
+	// Bounded by count as well: far from 0, k0+i may not grow.
+	for i := 0.0; i <= float64(4*t.n) && (k0+i)*step <= hi; i++ {
+		v := (k0 + i) * step
 		if v == 0 {
 			v = 0 // not −0
 		}
@@ -188,9 +190,10 @@ type legendItem struct {
 	thumbs []plot.Thumbnailer
 }
 
-// legendRow draws items left to right along the top of c, wrapping onto
-// further lines when c is too narrow, and returns the height it used.
-func legendRow(c draw.Canvas, items []legendItem) vg.Length {
+// legendRow lays items out left to right along the top of c, wrapping
+// onto further lines when c is too narrow, and returns the height they
+// take; it draws them when paint is set.
+func legendRow(c draw.Canvas, items []legendItem, paint bool) vg.Length {
 	if len(items) == 0 {
 		return 0
 	}
@@ -205,9 +208,11 @@ func legendRow(c draw.Canvas, items []legendItem) vg.Length {
 		if x > c.Min.X && x+size.X > c.Max.X {
 			x, used = c.Min.X, used+lineH
 		}
-		lc := c
-		lc.Min.X, lc.Max.Y = x, c.Max.Y-used
-		l.Draw(lc)
+		if paint {
+			lc := c
+			lc.Min.X, lc.Max.Y = x, c.Max.Y-used
+			l.Draw(lc)
+		}
 		x += size.X + 2*pad
 		lineH = max(lineH, size.Y+pad/2)
 	}

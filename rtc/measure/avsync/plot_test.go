@@ -143,7 +143,7 @@ func TestRenderBandSeriesAndFreezes(t *testing.T) {
 func TestRenderWidensForOutliersAndEmpty(t *testing.T) {
 	// An offset of 300 ms must still be on the plot, above the band; no
 	// latency, so one panel.
-	const w, h = 600, 300
+	const w, h = 600, 400
 	img, panels := render(Summarise([]Measurement{row(0, 0, 300), row(30, 1000, 300)}), w, h, nil)
 	if len(panels) != 1 {
 		t.Fatalf("%d panels, want the offset panel alone", len(panels))
@@ -155,12 +155,27 @@ func TestRenderWidensForOutliersAndEmpty(t *testing.T) {
 	if p := pixelAt(off, h, 0.5, 300); !hasColour(img, around(p, 1), colOffset, 24) {
 		t.Errorf("no 300 ms line at %v", p)
 	}
+	// At the smallest size every panel keeps a data area, in order.
+	lat := row(0, 0, 5)
+	lat.LatencyMS = 60
+	img, panels = render(Summarise([]Measurement{lat}), 1, 1, []SendSample{{AtS: 1, AudioP99: 1}})
+	if b := img.Bounds(); len(panels) != 3 || b.Dx() != plotMinW || b.Dy() != plotMinH+3*panelMinH {
+		t.Errorf("three panels at the smallest size: %d panels, %v", len(panels), b)
+	}
+	for i, pn := range panels {
+		if hgt := pn.data.Max.Y - pn.data.Min.Y; hgt < vg.Points(20) {
+			t.Errorf("panel %d data area %v tall", i, hgt)
+		}
+		if i > 0 && pn.data.Max.Y >= panels[i-1].data.Min.Y {
+			t.Errorf("panel %d (%v) overlaps the one above (%v)", i, pn.data, panels[i-1].data)
+		}
+	}
 	// No rows and silly sizes: clamped, still with the band.
 	img, panels = render(Summarise(nil), 1, 1, nil)
-	if img.Bounds().Dx() != plotMinW || img.Bounds().Dy() != plotMinH {
+	if img.Bounds().Dx() != plotMinW || img.Bounds().Dy() != plotMinH+panelMinH {
 		t.Errorf("clamped size %v", img.Bounds())
 	}
-	if p := pixelAt(panels[0], plotMinH, 0.25, 10); !hasColour(img, around(p, 2), colBand, 0) {
+	if p := pixelAt(panels[0], plotMinH+panelMinH, 0.25, 10); !hasColour(img, around(p, 2), colBand, 0) {
 		t.Errorf("empty plot: pixel %v is %v, want the band", p, img.At(p.X, p.Y))
 	}
 }
@@ -223,6 +238,10 @@ func TestNiceTicks(t *testing.T) {
 	}
 	if ts := (niceTicks{n: 4}).Ticks(math.Inf(-1), 1); ts != nil {
 		t.Errorf("ticks over an infinite range: %v", ts)
+	}
+	// Far from 0 a step is below float64's resolution: still ends.
+	if ts := (niceTicks{n: 4}).Ticks(1e17, 1e17+100); len(ts) > 16 {
+		t.Errorf("%d ticks at 1e17", len(ts))
 	}
 }
 
@@ -307,7 +326,7 @@ func svgTexts(t *testing.T, svg []byte) string {
 }
 
 // Rows and send timing with any numbers (a page can send huge or
-// negative values) render without panicking, at the asked size.
+// negative values) render without panicking, at the smallest size.
 func FuzzRender(f *testing.F) {
 	f.Add(10.0, 50.0, 1.0, 2.0, 1000.0)
 	f.Add(-1e300, math.Inf(1), math.NaN(), -5.0, 0.0)
@@ -320,9 +339,9 @@ func FuzzRender(f *testing.F) {
 			rows = append(rows, m)
 		}
 		send := []SendSample{{AtS: at, AudioP99: p99, VideoP99: -p99}, {AtS: at + 1, AudioP50: p99, LateVideo: 1}}
-		img := Render(Summarise(rows), 400, 300, send)
-		if b := img.Bounds(); b.Dx() != 400 || b.Dy() != 300 {
-			t.Fatalf("picture %v", b.Size())
+		img, panels := render(Summarise(rows), 1, 1, send)
+		if b := img.Bounds(); b.Dx() != plotMinW || b.Dy() != plotMinH+panelMinH*len(panels) {
+			t.Fatalf("picture %v with %d panels", b.Size(), len(panels))
 		}
 	})
 }
