@@ -137,7 +137,6 @@ type panel struct {
 	data   vg.Rectangle // the data area, once drawn
 	// unlabelledX: the panel below names the shared time axis.
 	unlabelledX bool
-	freezes     markers // the offset panel's, for the latency panel
 }
 
 // figure draws the whole picture onto c: the title, then the panels.
@@ -157,9 +156,10 @@ func figure(c draw.Canvas, r Report, panels []*panel) {
 // one, send error when send is not empty.
 func newPanels(r Report, send []SendSample) []*panel {
 	tl := newTimeline(r.Measurements)
-	panels := []*panel{offsetPanel(r, tl)}
+	freezes := markers{xs: tl.freezes(r.Measurements), style: dashed(colFreeze)}
+	panels := []*panel{offsetPanel(r, tl, freezes)}
 	if lat := tl.series(r.Measurements, func(m Measurement) Opt { return m.LatencyMS }); len(lat) > 0 {
-		panels = append(panels, latencyPanel(lat, tl, panels[0].freezes))
+		panels = append(panels, latencyPanel(lat, tl, freezes))
 		// The panels share the time axis: named only at the bottom.
 		panels[0].p.X.Label.Text = ""
 		panels[0].unlabelledX = true
@@ -262,7 +262,7 @@ const maxPlotMS = 86_400_000.0
 
 func clampMS(v float64) float64 { return min(max(v, -maxPlotMS), maxPlotMS) }
 
-func offsetPanel(r Report, tl timeline) *panel {
+func offsetPanel(r Report, tl timeline, freezes markers) *panel {
 	p := newPlot("time (s)", "A/V offset (ms)\n+ = audio late")
 	off := tl.series(r.Measurements, func(m Measurement) Opt { return m.OffsetMS })
 	lo, hi := BandEarlyMS-20, BandLateMS+20 // the band always shows, with room outside it
@@ -270,15 +270,14 @@ func offsetPanel(r Report, tl timeline) *panel {
 		lo, hi = min(lo, xy.Y-10), max(hi, xy.Y+10)
 	}
 	bnd := band{lo: BandEarlyMS, hi: BandLateMS, fill: rgb(colBand)}
-	frz := markers{xs: tl.freezes(r.Measurements), style: dashed(colFreeze)}
-	p.Add(bnd, grid(), zeroLine(), frz)
+	p.Add(bnd, grid(), zeroLine(), freezes)
 	item := legendItem{name: "A/V offset", thumbs: addSeries(p, off, colOffset)}
 	setRange(&p.X, 0, tl.spanS)
 	setRange(&p.Y, lo, hi)
-	return &panel{p: p, weight: 5, freezes: frz, legend: []legendItem{
+	return &panel{p: p, weight: 5, legend: []legendItem{
 		item,
 		{name: "EBU R37 band (−40 … +60 ms)", thumbs: []plot.Thumbnailer{bnd}},
-		{name: "freeze", thumbs: []plot.Thumbnailer{frz}},
+		{name: "freeze", thumbs: []plot.Thumbnailer{freezes}},
 	}}
 }
 
