@@ -18,7 +18,7 @@ func TestDriftViewExportButton(t *testing.T) {
 	if !strings.Contains(v.note.Text, "121 measurements") {
 		t.Errorf("note %q, want it to report 121 measurements", v.note.Text)
 	}
-	for _, name := range []string{"report.json", "report.png"} {
+	for _, name := range []string{"report.json", "report.png", "report.svg"} {
 		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
 			t.Errorf("%s not written: %v", name, err)
 		}

@@ -60,7 +60,7 @@ type driftView struct {
 // and freezes, or the preview's display delay and dropped frames).
 func newDriftView(feed driftFeed, do func(func()), latName, freezeName string) *driftView {
 	v := &driftView{feed: feed, do: do, pickDir: pickReportFolder, start: time.Now()}
-	v.img = canvas.NewImageFromImage(avsync.Plot(avsync.Summarise(nil), driftPlotW, driftPlotH))
+	v.img = canvas.NewImageFromImage(renderDrift(avsync.Summarise(nil), nil))
 	v.img.FillMode = canvas.ImageFillContain
 	v.img.ScaleMode = canvas.ImageScaleSmooth
 	v.img.SetMinSize(fyne.NewSize(640, 300))
@@ -199,8 +199,8 @@ func (v *driftView) exportClicked() {
 				v.note.SetText(fmt.Sprintf("Export failed: %v", err))
 				return
 			}
-			v.note.SetText(fmt.Sprintf("Saved %s and %s in %s (%d measurements).",
-				measure.ReportJSON, measure.ReportPNG, dir, len(r.Measurements)))
+			v.note.SetText(fmt.Sprintf("Saved %s, %s and %s in %s (%d measurements).",
+				measure.ReportJSON, measure.ReportPNG, measure.ReportSVG, dir, len(r.Measurements)))
 		})
 	}()
 }

@@ -78,7 +78,7 @@ func TestDriftViewSummaryLabels(t *testing.T) {
 }
 
 // A view fed the sender's timing shows it in its label and draws the
-// send strip under the offset plot.
+// send strip under the offset and latency plots.
 func TestDriftViewSendTiming(t *testing.T) {
 	s := sendSample{audioP50: 0.25, audioP99: 1.5, videoP50: 0.5, videoP99: 3.25}
 	v := newDriftView(fakeFeed{rows: knownRows(), send: &s}, syncDo, "Latency", "Freezes")
@@ -93,14 +93,25 @@ func TestDriftViewSendTiming(t *testing.T) {
 	if got, want := img.Bounds().Dy(), driftPlotH+sendStripH; got != want {
 		t.Fatalf("picture height %d, want %d (plot + send strip)", got, want)
 	}
-	// The strip holds both series' colours and a late marker.
-	strip := image.Rect(0, driftPlotH, img.Bounds().Dx(), img.Bounds().Dy())
+	// The strip is below the latency plot (the lowest orange pixel): it
+	// holds both series' colours and a late marker.
+	latency := color.RGBA{0xe6, 0x80, 0x10, 0xff}
+	lowest := -1
+	for y := range img.Bounds().Dy() {
+		if countColour(img, image.Rect(0, y, img.Bounds().Dx(), y+1), latency) > 0 {
+			lowest = y
+		}
+	}
+	if lowest < 0 || lowest > img.Bounds().Dy()*3/4 {
+		t.Fatalf("latency plot's lowest pixel at y=%d of %d", lowest, img.Bounds().Dy())
+	}
+	strip := image.Rect(0, lowest+1, img.Bounds().Dx(), img.Bounds().Dy())
 	for _, c := range []struct {
 		name string
-		col  uint32
-	}{{"audio", stripAudio}, {"video", stripVideo}, {"late marker", stripLate}} {
-		if countColour(img, strip, rgbOf(c.col)) < 10 {
-			t.Errorf("send strip has no %s pixels", c.name)
+		col  color.RGBA
+	}{{"audio", color.RGBA{0x2a, 0x9d, 0x4a, 0xff}}, {"video", color.RGBA{0x8e, 0x44, 0xad, 0xff}}, {"late marker", color.RGBA{0xd2, 0x1e, 0x1e, 0xff}}} {
+		if n := countNear(img, strip, c.col); n < 10 {
+			t.Errorf("send strip has %d %s pixels", n, c.name)
 		}
 	}
 	r, _ := v.report()
@@ -121,10 +132,27 @@ func countColour(img *image.RGBA, r image.Rectangle, c color.RGBA) int {
 	return n
 }
 
-// The shaded EBU R37 band spans −40…+60 ms on the offset axis. For these
-// rows avsync.Plot's axis runs from −60 to +80 ms over the plot area
-// y 26…365 (margins 26 top, 34 bottom of 400), so an offset v sits at
-// y = 365 − round((v+60)/140·339).
+// countNear counts the pixels of r within 24 of c in each channel (lines
+// are anti-aliased).
+func countNear(img *image.RGBA, r image.Rectangle, c color.RGBA) int {
+	n := 0
+	d := func(a, b uint8) bool { return max(a, b)-min(a, b) <= 24 }
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			p := img.RGBAAt(x, y)
+			if d(p.R, c.R) && d(p.G, c.G) && d(p.B, c.B) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// The shaded EBU R37 band spans −40…+60 ms on the offset axis and the
+// width of the plot's data area, whose time axis runs over the rows'
+// 120 s. Found from the picture alone: the band's extent gives the
+// scale, and the offset line must cross t = 10 s at 4.33 ms, 55.7 % of
+// the way down from the band's top (+60) to its bottom (−40).
 func TestDriftViewPlotBand(t *testing.T) {
 	v := newDriftView(fakeFeed{rows: knownRows()}, syncDo, "Latency", "Freezes")
 	v.update()
@@ -135,38 +163,56 @@ func TestDriftViewPlotBand(t *testing.T) {
 	if b := img.Bounds(); b.Dx() != driftPlotW || b.Dy() != driftPlotH {
 		t.Fatalf("plot size %v, want %dx%d", b.Size(), driftPlotW, driftPlotH)
 	}
-	y := func(ms float64) int { return 365 - int(math.Round((ms+60)/140*339)) }
 	band := color.RGBA{0xd6, 0xee, 0xd6, 0xff}
-	const x = 128 // t = 10 s, away from the vertical grid lines
-	top, bottom := -1, -1
-	for yy := 0; yy < driftPlotH; yy++ {
-		if img.RGBAAt(x, yy) == band {
-			if top < 0 {
-				top = yy
+	extent := func(n int, at func(i int) color.RGBA) (first, last int) {
+		first, last = -1, -1
+		for i := range n {
+			if at(i) == band {
+				if first < 0 {
+					first = i
+				}
+				last = i
 			}
-			bottom = yy
 		}
+		return first, last
 	}
-	if d := top - y(60); d < 0 || d > 2 {
-		t.Errorf("band top at y=%d, want just below +60 ms at y=%d", top, y(60))
+	// The band's width is the data area's: measured on a row 10 px below
+	// its top (+60), above the offset line (≈ +4).
+	row := 0
+	for row < driftPlotH && countColour(img, image.Rect(0, row, driftPlotW, row+1), band) < driftPlotW/2 {
+		row++
 	}
-	if d := y(-40) - bottom; d < 0 || d > 2 {
-		t.Errorf("band bottom at y=%d, want just above −40 ms at y=%d", bottom, y(-40))
+	row += 10
+	left, right := extent(driftPlotW, func(x int) color.RGBA { return img.RGBAAt(x, row) })
+	if right-left < driftPlotW*2/3 {
+		t.Fatalf("band %d…%d px wide on row %d, want most of the %d px picture", left, right, row, driftPlotW)
 	}
-	for _, ms := range []float64{50, -30} {
-		if got := img.RGBAAt(x, y(ms)); got != band {
-			t.Errorf("inside the band (%v ms, y=%d) pixel %v, want band colour", ms, y(ms), got)
-		}
+	x := left + int(math.Round(10.0/120*float64(right-left)))
+	if img.RGBAAt(x, row) != band { // on a vertical grid line
+		x++
 	}
-	for _, ms := range []float64{72, -52} {
-		if got := img.RGBAAt(x, y(ms)); got == band {
-			t.Errorf("outside the band (%v ms, y=%d) is shaded", ms, y(ms))
-		}
+	top, bottom := extent(driftPlotH, func(y int) color.RGBA { return img.RGBAAt(x, y) })
+	if bottom-top < driftPlotH/4 {
+		t.Fatalf("band %d…%d px tall in a %d px picture", top, bottom, driftPlotH)
 	}
-	// The offset line passes 4.33 ms at t = 10 s.
+	y := top + int(math.Round((60-4.33)/100*float64(bottom-top)))
 	blue := color.RGBA{0x1f, 0x5f, 0xd0, 0xff}
-	if countColour(img, image.Rect(x-1, y(4.33)-3, x+2, y(4.33)+4), blue) == 0 {
-		t.Errorf("no offset line near y=%d at t=10 s", y(4.33))
+	if n := countNear(img, image.Rect(x-2, y-2, x+3, y+3), blue); n == 0 {
+		t.Errorf("no offset line near (%d, %d) at t=10 s, 4.33 ms (band %d…%d)", x, y, top, bottom)
+	}
+	// Nothing blue far from it in that column inside the band.
+	for _, yy := range []int{top + 3, bottom - 3} {
+		if n := countNear(img, image.Rect(x-1, yy-1, x+2, yy+2), blue); n > 0 {
+			t.Errorf("offset colour at y=%d, away from the line at y=%d", yy, y)
+		}
+	}
+	// The latency plot is below the band: orange there, none inside it.
+	orange := color.RGBA{0xe6, 0x80, 0x10, 0xff}
+	if countNear(img, image.Rect(left, bottom+1, right, driftPlotH), orange) == 0 {
+		t.Error("no latency series below the offset plot")
+	}
+	if n := countNear(img, image.Rect(left, top, right, bottom), orange); n > 0 {
+		t.Errorf("%d latency pixels inside the offset band", n)
 	}
 }
 

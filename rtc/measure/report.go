@@ -13,10 +13,12 @@ import (
 const (
 	ReportJSON = "report.json"
 	ReportPNG  = "report.png"
+	ReportSVG  = "report.svg"
 )
 
 // WriteReport writes r as dir/report.json (every measurement included)
-// and its plot as dir/report.png, creating dir if needed. Each file is
+// and its plot as dir/report.png and dir/report.svg, creating dir if
+// needed. Each file is
 // written under a temporary name and renamed, so a failed write never
 // leaves a half-written report beside an old one. `segcast measure` and
 // the window's Export both write through it.
@@ -33,7 +35,10 @@ func WriteReport(dir string, r avsync.Report) error {
 	}); err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(dir, ReportPNG), func(tmp string) error { return avsync.WritePNG(tmp, r) })
+	if err := writeAtomic(filepath.Join(dir, ReportPNG), func(tmp string) error { return avsync.WritePNG(tmp, r) }); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, ReportSVG), func(tmp string) error { return avsync.WriteSVG(tmp, r) })
 }
 
 // writeAtomic has write fill a temporary file beside path, then renames

@@ -48,8 +48,21 @@ func TestWriteReportFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fh.Close()
-	if _, err := png.Decode(fh); err != nil {
+	img, err := png.Decode(fh)
+	if err != nil {
 		t.Fatalf("report.png does not decode: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() != 1200 || b.Dy() != 560 {
+		t.Errorf("report.png is %v, want 1200x560", b.Size())
+	}
+	svg, err := os.ReadFile(filepath.Join(dir, ReportSVG))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<svg", "time (s)"} {
+		if !strings.Contains(string(svg), want) {
+			t.Errorf("report.svg lacks %q", want)
+		}
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, "*.partial")); len(left) > 0 {
 		t.Errorf("temporary files left: %v", left)

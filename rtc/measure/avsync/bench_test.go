@@ -25,11 +25,12 @@ func BenchmarkSummariseTenMinutes(b *testing.B) {
 	}
 }
 
-func BenchmarkPlotTenMinutes(b *testing.B) {
+// The drift view's redraw: 800×500 pixels of a 10-minute run.
+func BenchmarkRenderTenMinutes(b *testing.B) {
 	r := Summarise(tenMinutes())
 	b.ReportAllocs()
 	for b.Loop() {
-		Plot(r, pngW, pngH)
+		Render(r, 800, 500, nil)
 	}
 }
 

@@ -1,8 +1,8 @@
 // Package avsync measures audio/video sync as a browser viewer plays it:
 // the message formats the viewer page (assets/measure.js) exchanges with
 // the app over a DataChannel, the clock-offset estimate for its ping/pong,
-// the summary of a run (median/p95 offset, drift, latency, freezes) and a
-// PNG plot of it. Pure Go: no cgo, no network.
+// the summary of a run (median/p95 offset, drift, latency, freezes) and
+// its plot (gonum.org/v1/plot: PNG and SVG). Pure Go: no cgo, no network.
 //
 // Sign convention everywhere: offset = audio time − video time, so a
 // positive offset means the sound is heard after the picture is shown

@@ -5,14 +5,19 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/draw"
 	"image/png"
+	"io"
 	"math"
 	"os"
+	"strings"
 
-	"golang.org/x/image/font"
-	"golang.org/x/image/font/basicfont"
-	"golang.org/x/image/math/fixed"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // EBU R37: audio may lead video by at most 40 ms and lag by at most 60 ms.
@@ -22,313 +27,96 @@ const (
 	BandLateMS  = 60.0
 )
 
+// SendSample is the sender's timing as a live view samples it: the
+// send-time error (actual write − deadline) percentiles over the recent
+// items, and the cumulative late-item counters.
+type SendSample struct {
+	AtS                  float64 // seconds since sampling began
+	AudioP50, AudioP99   float64 // ms
+	VideoP50, VideoP99   float64 // ms
+	LateAudio, LateVideo int64
+}
+
 // Plot colours as 0xRRGGBB constants (no package-level variables), chosen
 // to stay apart for colour-blind readers; rgb turns them into colours.
 const (
 	colBackground = 0xffffff
 	colBand       = 0xd6eed6
-	colGrid       = 0xe1e1e1
-	colAxis       = 0x282828
+	colGrid       = 0xdcdcdc
+	colText       = 0x202020
+	colZero       = 0x808080
 	colOffset     = 0x1f5fd0
 	colLatency    = 0xe68010
 	colFreeze     = 0xd21e1e
+	colSendAudio  = 0x2a9d4a
+	colSendVideo  = 0x8e44ad
 )
 
 func rgb(c uint32) color.RGBA { return color.RGBA{uint8(c >> 16), uint8(c >> 8), uint8(c), 255} }
 
+// Pixel sizes: Render clamps to these (the least height leaves each
+// panel a data area under the title and legends), and the files are
+// drawn at pngW×pngH pixels (the SVG at the same size at pixelDPI).
 const (
-	plotMinW, plotMinH = 240, 160
+	plotMinW, plotMinH = 480, 160
+	panelMinH          = 110
 	plotMaxSide        = 8192
-	// Margins hold tick labels (left: offset, right: latency), the legend
-	// (top) and the time axis (bottom).
-	marginLeft, marginRight, marginTop, marginBottom = 58, 58, 26, 34
+	pngW, pngH         = 1200, 560
+	pixelDPI           = vgimg.DefaultDPI
 )
 
-// plotFrame maps data to pixels: time in seconds from the first flash,
-// offset and latency in ms on the left and right axes.
-type plotFrame struct {
-	area           image.Rectangle
-	t0, t1         float64
-	off0, off1     float64
-	lat0, lat1     float64
-	hasLat         bool
-	tStart         float64 // VideoMS of time 0
-	offStep, tStep float64
-	latStep        float64
-}
+// pixels is n pixels as a length at pixelDPI.
+func pixels(n int) vg.Length { return vg.Length(n) * vg.Inch / pixelDPI }
 
-func (f plotFrame) x(t float64) int {
-	return f.area.Min.X + int(math.Round((t-f.t0)/(f.t1-f.t0)*float64(f.area.Dx()-1)))
-}
-
-func (f plotFrame) yOff(ms float64) int {
-	return f.area.Max.Y - 1 - int(math.Round((ms-f.off0)/(f.off1-f.off0)*float64(f.area.Dy()-1)))
-}
-
-func (f plotFrame) yLat(ms float64) int {
-	return f.area.Max.Y - 1 - int(math.Round((ms-f.lat0)/(f.lat1-f.lat0)*float64(f.area.Dy()-1)))
-}
-
-// tOf is the plot time of a row, in seconds.
-func (f plotFrame) tOf(m Measurement) float64 { return (float64(m.VideoMS) - f.tStart) / 1000 }
-
-func newPlotFrame(r Report, w, h int) plotFrame {
-	f := plotFrame{area: image.Rect(marginLeft, marginTop, w-marginRight, h-marginBottom)}
-	f.tStart = math.Inf(1)
-	tEnd := math.Inf(-1)
-	offLo, offHi := BandEarlyMS-20, BandLateMS+20 // the band always shows, with room outside it
-	latHi := 100.0
-	for _, m := range r.Measurements {
-		if !m.VideoMS.Known() {
-			continue
-		}
-		f.tStart = min(f.tStart, float64(m.VideoMS))
-		tEnd = max(tEnd, float64(m.VideoMS))
-		if m.OffsetMS.Known() {
-			offLo, offHi = min(offLo, float64(m.OffsetMS)-10), max(offHi, float64(m.OffsetMS)+10)
-		}
-		if m.LatencyMS.Known() {
-			f.hasLat = true
-			latHi = max(latHi, float64(m.LatencyMS)*1.1)
-		}
-	}
-	if math.IsInf(f.tStart, 1) {
-		f.tStart, tEnd = 0, 0
-	}
-	f.t0, f.t1 = 0, max((tEnd-f.tStart)/1000, 1)
-	f.tStep = niceStep(f.t1, 8)
-	f.t1 = math.Ceil(f.t1/f.tStep) * f.tStep
-	f.offStep = niceStep(offHi-offLo, 8)
-	f.off0, f.off1 = math.Floor(offLo/f.offStep)*f.offStep, math.Ceil(offHi/f.offStep)*f.offStep
-	f.latStep = niceStep(latHi, 8)
-	f.lat0, f.lat1 = 0, math.Ceil(latHi/f.latStep)*f.latStep
-	return f
-}
-
-// niceStep is a 1, 2 or 5 × 10ⁿ step giving at most about n ticks on span.
-func niceStep(span float64, n int) float64 {
-	if !(span > 0) || math.IsInf(span, 0) {
-		return 1
-	}
-	raw := span / float64(n)
-	p := math.Pow(10, math.Floor(math.Log10(raw)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if m*p >= raw {
-			return m * p
-		}
-	}
-	return 10 * p
-}
-
-// Plot draws the run over time: the EBU R37 band shaded, the offset per
-// flash (left axis), latency (right axis), a red line where the freeze
-// count rose, tick labels and a legend. Sizes are clamped to
-// [240×160, 8192×8192].
-func Plot(r Report, w, h int) *image.RGBA {
-	w, h = min(max(w, plotMinW), plotMaxSide), min(max(h, plotMinH), plotMaxSide)
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	draw.Draw(img, img.Bounds(), image.NewUniform(rgb(colBackground)), image.Point{}, draw.Src)
-	f := newPlotFrame(r, w, h)
-	a := f.area
-
-	band := image.Rect(a.Min.X, f.yOff(BandLateMS), a.Max.X, f.yOff(BandEarlyMS)+1).Intersect(a)
-	draw.Draw(img, band, image.NewUniform(rgb(colBand)), image.Point{}, draw.Src)
-
-	// Grid and tick labels.
-	for v := f.off0; v <= f.off1+f.offStep/2; v += f.offStep {
-		y := f.yOff(v)
-		if v != 0 {
-			hline(img, a.Min.X, a.Max.X, y, colGrid)
-		}
-		label(img, fmtTick(v), a.Min.X-4, y, alignRight, colAxis)
-	}
-	hline(img, a.Min.X, a.Max.X, f.yOff(0), colAxis)
-	for t := f.t0; t <= f.t1+f.tStep/2; t += f.tStep {
-		x := f.x(t)
-		vline(img, x, a.Min.Y, a.Max.Y, colGrid)
-		label(img, fmtTick(t), x, a.Max.Y+10, alignCentre, colAxis)
-	}
-	label(img, "time (s)", a.Min.X+a.Dx()/2, h-6, alignCentre, colAxis)
-	label(img, "A/V offset ms (+ = audio late)", a.Min.X, marginTop-16, alignLeft, colOffset)
-	if f.hasLat {
-		for v := f.lat0; v <= f.lat1+f.latStep/2; v += f.latStep {
-			label(img, fmtTick(v), a.Max.X+4, f.yLat(v), alignLeft, colLatency)
-		}
-	}
-	drawLegend(img, a.Max.X, marginTop-16, f.hasLat)
-
-	// Freeze markers where the cumulative count rose.
-	lastFreezes := 0.0
-	for _, m := range r.Measurements {
-		if !m.Freezes.Known() || !m.VideoMS.Known() {
-			continue
-		}
-		if float64(m.Freezes) > lastFreezes {
-			dashedVLine(img, f.x(f.tOf(m)), a.Min.Y, a.Max.Y, colFreeze)
-		}
-		lastFreezes = float64(m.Freezes)
-	}
-
-	series(img, f, r.Measurements, colLatency, func(m Measurement) (float64, bool) {
-		return float64(m.LatencyMS), m.LatencyMS.Known()
-	}, f.yLat)
-	series(img, f, r.Measurements, colOffset, func(m Measurement) (float64, bool) {
-		return float64(m.OffsetMS), m.OffsetMS.Known()
-	}, f.yOff)
-
-	// Axes frame last, on top.
-	hline(img, a.Min.X, a.Max.X, a.Max.Y-1, colAxis)
-	hline(img, a.Min.X, a.Max.X, a.Min.Y, colAxis)
-	vline(img, a.Min.X, a.Min.Y, a.Max.Y, colAxis)
-	vline(img, a.Max.X-1, a.Min.Y, a.Max.Y, colAxis)
+// Render draws the report at w×h pixels (at least 480 wide and 160 +
+// 110 per panel tall, at most 8192 each way): the summary as title, the offset per flash over time with
+// the EBU R37 band shaded, latency in a panel below it (when any row has
+// one), freezes as dashed red lines, and, when send is not empty, a
+// panel of the sender's send-time error over its own time axis.
+func Render(r Report, w, h int, send []SendSample) *image.RGBA {
+	img, _ := render(r, w, h, send)
 	return img
 }
 
-// series draws one value per row joined by lines, with a dot per sample.
-func series(img *image.RGBA, f plotFrame, ms []Measurement, c uint32,
-	val func(Measurement) (float64, bool), y func(float64) int) {
-	havePrev := false
-	var px, py int
-	for _, m := range ms {
-		v, ok := val(m)
-		if !ok || !m.VideoMS.Known() {
-			continue
-		}
-		x, yy := f.x(f.tOf(m)), y(v)
-		if havePrev {
-			line(img, f.area, px, py, x, yy, c)
-		}
-		fillRect(img, image.Rect(x-1, yy-1, x+2, yy+2).Intersect(f.area), c)
-		px, py, havePrev = x, yy, true
-	}
+// render is Render, also returning the panels as drawn (tests map data
+// to pixels with them).
+func render(r Report, w, h int, send []SendSample) (*image.RGBA, []*panel) {
+	panels := newPanels(r, send)
+	w = min(max(w, plotMinW), plotMaxSide)
+	h = min(max(h, plotMinH+panelMinH*len(panels)), plotMaxSide)
+	c := vgimg.NewWith(vgimg.UseWH(pixels(w), pixels(h)), vgimg.UseDPI(pixelDPI))
+	figure(draw.New(c), r, panels)
+	return c.Image().(*image.RGBA), panels
 }
 
-func drawLegend(img *image.RGBA, right, y int, hasLat bool) {
-	type entry struct {
-		name string
-		c    uint32
-	}
-	entries := []entry{{"EBU R37 band", colBand}, {"offset", colOffset}}
-	if hasLat {
-		entries = append(entries, entry{"latency (right)", colLatency})
-	}
-	entries = append(entries, entry{"freeze", colFreeze})
-	x := right
-	for i := len(entries) - 1; i >= 0; i-- {
-		e := entries[i]
-		x -= textWidth(e.name)
-		label(img, e.name, x, y, alignLeft, colAxis)
-		x -= 14
-		fillRect(img, image.Rect(x, y-5, x+10, y+5), e.c)
-		x -= 10
-	}
-}
-
-func fmtTick(v float64) string {
-	if math.Abs(v) < 1e-9 {
-		return "0"
-	}
-	if v == math.Trunc(v) {
-		return fmt.Sprintf("%.0f", v)
-	}
-	return fmt.Sprintf("%g", math.Round(v*1000)/1000)
-}
-
-type align int
-
-const (
-	alignLeft align = iota
-	alignCentre
-	alignRight
-)
-
-func textWidth(s string) int { return font.MeasureString(basicfont.Face7x13, s).Ceil() }
-
-// label draws s with its vertical middle at y.
-func label(img *image.RGBA, s string, x, y int, al align, c uint32) {
-	face := basicfont.Face7x13
-	switch al {
-	case alignCentre:
-		x -= textWidth(s) / 2
-	case alignRight:
-		x -= textWidth(s)
-	}
-	d := font.Drawer{Dst: img, Src: image.NewUniform(rgb(c)), Face: face,
-		Dot: fixed.P(x, y+face.Ascent-face.Height/2)}
-	d.DrawString(s)
-}
-
-// fillRect sets r (clipped) to c; pixel by pixel, as most calls are one
-// or two pixels of a line and draw.Draw would allocate a Uniform each.
-func fillRect(img *image.RGBA, r image.Rectangle, c uint32) {
-	r = r.Intersect(img.Rect)
-	col := rgb(c)
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			img.SetRGBA(x, y, col)
-		}
-	}
-}
-
-func hline(img *image.RGBA, x0, x1, y int, c uint32) {
-	fillRect(img, image.Rect(x0, y, x1, y+1), c)
-}
-
-func vline(img *image.RGBA, x, y0, y1 int, c uint32) {
-	fillRect(img, image.Rect(x, y0, x+1, y1), c)
-}
-
-func dashedVLine(img *image.RGBA, x, y0, y1 int, c uint32) {
-	for y := y0; y < y1; y += 6 {
-		fillRect(img, image.Rect(x, y, x+1, min(y+4, y1)), c)
-	}
-}
-
-// line is Bresenham's, two pixels thick, clipped to clip.
-func line(img *image.RGBA, clip image.Rectangle, x0, y0, x1, y1 int, c uint32) {
-	dx, dy := abs(x1-x0), -abs(y1-y0)
-	sx, sy := sign(x1-x0), sign(y1-y0)
-	e := dx + dy
-	for {
-		fillRect(img, image.Rect(x0, y0, x0+2, y0+2).Intersect(clip), c)
-		if x0 == x1 && y0 == y1 {
-			return
-		}
-		e2 := 2 * e
-		if e2 >= dy {
-			e += dy
-			x0 += sx
-		}
-		if e2 <= dx {
-			e += dx
-			y0 += sy
-		}
-	}
-}
-
-func abs(v int) int { return max(v, -v) }
-
-func sign(v int) int {
-	switch {
-	case v < 0:
-		return -1
-	case v > 0:
-		return 1
-	}
-	return 0
-}
-
-// Default size of the exported PNG.
-const pngW, pngH = 1200, 500
-
-// WritePNG writes Plot(r) at 1200×500 to path.
+// WritePNG writes the report's plot (Render without send strip) at
+// 1200×560 pixels to path.
 func WritePNG(path string, r Report) error {
+	return writeFile(path, func(w io.Writer) error { return png.Encode(w, Render(r, pngW, pngH, nil)) })
+}
+
+// WriteSVG writes the plot WritePNG draws as SVG to path: text as text,
+// in the font embedded (≈ 0.6 MB) so that it reads the same everywhere.
+func WriteSVG(path string, r Report) error {
+	c := vgsvg.NewWith(vgsvg.UseWH(pixels(pngW), pixels(pngH)), vgsvg.EmbedFonts(true))
+	figure(draw.New(c), r, newPanels(r, nil))
+	return writeFile(path, func(w io.Writer) error {
+		_, err := c.WriteTo(w)
+		return err
+	})
+}
+
+// No PDF: gonum's vgpdf writes text as cp1252 bytes, which has no "−"
+// and garbles every other non-ASCII character of the labels.
+
+// writeFile creates path and has write fill it, buffered.
+func writeFile(path string, write func(io.Writer) error) error {
 	fh, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("write plot %s: %w", path, err)
 	}
 	bw := bufio.NewWriter(fh)
-	err = png.Encode(bw, Plot(r, pngW, pngH))
+	err = write(bw)
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -340,3 +128,285 @@ func WritePNG(path string, r Report) error {
 	}
 	return nil
 }
+
+// panel is one plot of the figure, stacked top to bottom.
+type panel struct {
+	p      *plot.Plot
+	legend []legendItem // drawn in a row above the plot
+	weight float64      // share of the figure's height
+	data   vg.Rectangle // the data area, once drawn
+	// unlabelledX: the panel below names the shared time axis.
+	unlabelledX bool
+}
+
+// figure draws the whole picture onto c: the title, then the panels.
+func figure(c draw.Canvas, r Report, panels []*panel) {
+	c.SetColor(rgb(colBackground))
+	c.Fill(c.Rectangle.Path())
+	c = draw.Crop(c, pad, -pad, pad, -pad)
+	title := textStyle(titleSize)
+	title.XAlign, title.YAlign = draw.XCenter, draw.YTop
+	txt := wrap(title, titleParts(r), c.Max.X-c.Min.X)
+	c.FillText(title, vg.Point{X: c.Center().X, Y: c.Max.Y}, txt)
+	c.Max.Y -= title.Height(txt) + pad
+	stack(c, panels)
+}
+
+// newPanels are the figure's plots: offset, latency when any row has
+// one, send error when send is not empty.
+func newPanels(r Report, send []SendSample) []*panel {
+	tl := newTimeline(r.Measurements)
+	freezes := markers{xs: tl.freezes(r.Measurements), style: dashed(colFreeze)}
+	panels := []*panel{offsetPanel(r, tl, freezes)}
+	if lat := tl.series(r.Measurements, func(m Measurement) Opt { return m.LatencyMS }); len(lat) > 0 {
+		panels = append(panels, latencyPanel(lat, tl, freezes))
+		// The panels share the time axis: named only at the bottom.
+		panels[0].p.X.Label.Text = ""
+		panels[0].unlabelledX = true
+	}
+	if len(send) > 0 {
+		panels = append(panels, sendPanel(send))
+	}
+	return panels
+}
+
+// titleParts is the report's summary: offset figures, then latency,
+// freezes and send error, as phrases to wrap between.
+func titleParts(r Report) [][]string {
+	second := []string{
+		"latency p50 " + fmtOpt(r.Latency.P50, 1) + " ms", "p95 " + fmtOpt(r.Latency.P95, 1) + " ms",
+		fmt.Sprintf("freezes %d", r.Freezes),
+	}
+	if e := r.SendError; e != nil {
+		second = append(second, fmt.Sprintf("send error p50/p99 audio %s/%s ms, video %s/%s ms",
+			fmtOpt(e.AudioP50, 2), fmtOpt(e.AudioP99, 2), fmtOpt(e.VideoP50, 2), fmtOpt(e.VideoP99, 2)))
+	}
+	return [][]string{{
+		"A/V offset (audio − video): median " + fmtOpt(r.Offset.Median, 1) + " ms",
+		"p95 |offset| " + fmtOpt(r.Offset.P95, 1) + " ms", "max |offset| " + fmtOpt(r.Offset.MaxAbs, 1) + " ms",
+		"drift " + fmtOpt(r.DriftMSPerMin, 2) + " ms/min", fmt.Sprintf("%d samples", r.Offset.Samples),
+	}, second}
+}
+
+// wrap joins each group's phrases with " · " on lines no wider than
+// width (a phrase wider than that stands alone), groups on lines of
+// their own.
+func wrap(sty text.Style, groups [][]string, width vg.Length) string {
+	var b strings.Builder
+	for _, g := range groups {
+		line := ""
+		for _, ph := range g {
+			switch {
+			case line == "":
+				line = ph
+			case sty.Width(line+" · "+ph) <= width:
+				line += " · " + ph
+			default:
+				b.WriteString(line + "\n")
+				line = ph
+			}
+		}
+		b.WriteString(line + "\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// timeline maps rows to plot time: seconds since the first presented flash.
+type timeline struct{ startMS, spanS float64 }
+
+func newTimeline(ms []Measurement) timeline {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, m := range ms {
+		if m.VideoMS.Known() {
+			lo, hi = min(lo, float64(m.VideoMS)), max(hi, float64(m.VideoMS))
+		}
+	}
+	if lo > hi {
+		return timeline{spanS: 1}
+	}
+	return timeline{startMS: lo, spanS: min(max((hi-lo)/1000, 1), maxPlotMS)}
+}
+
+// series is (time, val) of the rows where both are known, values held
+// to ±maxPlotMS so that nonsense from a page cannot break the axes.
+func (tl timeline) series(ms []Measurement, val func(Measurement) Opt) plotter.XYs {
+	var xys plotter.XYs
+	for _, m := range ms {
+		if v := val(m); v.Known() && m.VideoMS.Known() {
+			xys = append(xys, plotter.XY{X: (float64(m.VideoMS) - tl.startMS) / 1000, Y: clampMS(float64(v))})
+		}
+	}
+	return xys
+}
+
+// freezes are the plot times at which the cumulative freeze count rose.
+func (tl timeline) freezes(ms []Measurement) []float64 {
+	var at []float64
+	last := 0.0
+	for _, m := range ms {
+		if !m.Freezes.Known() || !m.VideoMS.Known() {
+			continue
+		}
+		if float64(m.Freezes) > last {
+			at = append(at, (float64(m.VideoMS)-tl.startMS)/1000)
+		}
+		last = float64(m.Freezes)
+	}
+	return at
+}
+
+// maxPlotMS bounds plotted values and the time axis (a day in ms):
+// beyond it only the axis arithmetic would suffer, and nothing real is
+// that far off.
+const maxPlotMS = 86_400_000.0
+
+func clampMS(v float64) float64 { return min(max(v, -maxPlotMS), maxPlotMS) }
+
+func offsetPanel(r Report, tl timeline, freezes markers) *panel {
+	p := newPlot("time (s)", "A/V offset (ms)\n+ = audio late")
+	off := tl.series(r.Measurements, func(m Measurement) Opt { return m.OffsetMS })
+	lo, hi := BandEarlyMS-20, BandLateMS+20 // the band always shows, with room outside it
+	for _, xy := range off {
+		lo, hi = min(lo, xy.Y-10), max(hi, xy.Y+10)
+	}
+	bnd := band{lo: BandEarlyMS, hi: BandLateMS, fill: rgb(colBand)}
+	p.Add(bnd, grid(), zeroLine(), freezes)
+	item := legendItem{name: "A/V offset", thumbs: addSeries(p, off, colOffset)}
+	setRange(&p.X, 0, tl.spanS)
+	setRange(&p.Y, lo, hi)
+	return &panel{p: p, weight: 5, legend: []legendItem{
+		item,
+		{name: "EBU R37 band (−40 … +60 ms)", thumbs: []plot.Thumbnailer{bnd}},
+		{name: "freeze", thumbs: []plot.Thumbnailer{freezes}},
+	}}
+}
+
+func latencyPanel(lat plotter.XYs, tl timeline, freezes markers) *panel {
+	p := newPlot("time (s)", "latency (ms)")
+	hi := 100.0
+	for _, xy := range lat {
+		hi = max(hi, xy.Y*1.1)
+	}
+	p.Add(grid(), freezes)
+	item := legendItem{name: "latency", thumbs: addSeries(p, lat, colLatency)}
+	setRange(&p.X, 0, tl.spanS)
+	setRange(&p.Y, min(0, lowest(lat)), hi)
+	return &panel{p: p, weight: 3, legend: []legendItem{item}}
+}
+
+// sendPanel plots send-time error p99 (solid) and p50 (dashed) of audio
+// and video against view time, with a red line where late items were
+// counted.
+func sendPanel(send []SendSample) *panel {
+	p := newPlot("view time (s)", "send error (ms)")
+	var aP50, aP99, vP50, vP99 plotter.XYs
+	var late []float64
+	lo, hi, t1 := 0.0, 5.0, 1.0 // always up to rtc.LateAfter, 5 ms
+	for i, s := range send {
+		t := clampMS(s.AtS)
+		vals := [4]float64{clampMS(s.AudioP50), clampMS(s.AudioP99), clampMS(s.VideoP50), clampMS(s.VideoP99)}
+		for _, v := range vals {
+			if isFinite(v) {
+				lo, hi = min(lo, v), max(hi, v)
+			}
+		}
+		aP50, aP99 = appendFinite(aP50, t, vals[0]), appendFinite(aP99, t, vals[1])
+		vP50, vP99 = appendFinite(vP50, t, vals[2]), appendFinite(vP99, t, vals[3])
+		if isFinite(t) {
+			t1 = max(t1, t)
+			if i > 0 && s.LateAudio+s.LateVideo > send[i-1].LateAudio+send[i-1].LateVideo {
+				late = append(late, t)
+			}
+		}
+	}
+	lateMarks := markers{xs: late, style: solid(colFreeze, lineWidth)}
+	p.Add(grid(), zeroLine(), lateMarks)
+	p50 := func(c uint32) draw.LineStyle {
+		s := solid(c, lineWidth)
+		s.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+		return s
+	}
+	p.Add(unpadded{&plotter.Line{XYs: aP50, LineStyle: p50(colSendAudio)}}, unpadded{&plotter.Line{XYs: vP50, LineStyle: p50(colSendVideo)}})
+	a := legendItem{name: "audio p99", thumbs: addSeries(p, aP99, colSendAudio)}
+	v := legendItem{name: "video p99", thumbs: addSeries(p, vP99, colSendVideo)}
+	setRange(&p.X, 0, t1)
+	setRange(&p.Y, lo, hi+(hi-lo)*0.1)
+	return &panel{p: p, weight: 3, legend: []legendItem{a, v,
+		{name: "p50 (dashed)", thumbs: []plot.Thumbnailer{&plotter.Line{LineStyle: p50(colZero)}}},
+		{name: "late items", thumbs: []plot.Thumbnailer{lateMarks}},
+	}}
+}
+
+func appendFinite(xys plotter.XYs, x, y float64) plotter.XYs {
+	if !isFinite(x) || !isFinite(y) {
+		return xys
+	}
+	return append(xys, plotter.XY{X: x, Y: y})
+}
+
+func lowest(xys plotter.XYs) float64 {
+	lo := math.Inf(1)
+	for _, xy := range xys {
+		lo = min(lo, xy.Y)
+	}
+	return lo
+}
+
+// setRange fixes an axis to [lo, hi] (widened when empty).
+func setRange(a *plot.Axis, lo, hi float64) {
+	if !(hi > lo) {
+		hi = lo + 1
+	}
+	a.Min, a.Max = lo, hi
+}
+
+// stack draws the panels top to bottom, each with its legend row above
+// it, their data areas lined up on the left and right. Legend rows and
+// time axes take the height they need; the data areas share the rest by
+// weight, and the tick count follows the room each axis has.
+func stack(c draw.Canvas, panels []*panel) {
+	var total float64
+	for _, pn := range panels {
+		total += pn.weight
+	}
+	avail := c.Max.Y - c.Min.Y - pad*vg.Length(len(panels)-1)
+	xTicks := niceTicks{n: ticksFor(c.Max.X-c.Min.X, 90)}
+	for _, pn := range panels {
+		pn.p.X.Tick.Marker = xTicks
+		if pn.unlabelledX {
+			pn.p.X.Tick.Marker = unlabelled{xTicks}
+		}
+		pn.p.Y.Tick.Marker = niceTicks{n: ticksFor(avail*vg.Length(pn.weight/total), 25)}
+	}
+	// Axis label widths do not depend on height: line up on the widest.
+	var left, right vg.Length
+	for _, pn := range panels {
+		d := pn.p.DataCanvas(c)
+		left, right = max(left, d.Min.X-c.Min.X), max(right, c.Max.X-d.Max.X)
+	}
+	// Heights: what legend and axes need, the rest by weight.
+	rows := draw.Crop(c, left, -right, 0, 0)
+	fixed := make([]vg.Length, len(panels))
+	rest := avail
+	for i, pn := range panels {
+		d := pn.p.DataCanvas(c)
+		fixed[i] = legendRow(rows, pn.legend, false) + (c.Max.Y - c.Min.Y) - (d.Max.Y - d.Min.Y)
+		rest -= fixed[i]
+	}
+	rest = max(rest, 0)
+	top := c.Max.Y
+	for i, pn := range panels {
+		pc := c
+		pc.Max.Y, pc.Min.Y = top, top-fixed[i]-rest*vg.Length(pn.weight/total)
+		top = pc.Min.Y - pad
+		pc.Max.Y -= legendRow(draw.Crop(pc, left, -right, 0, 0), pn.legend, true)
+		d := pn.p.DataCanvas(pc)
+		pc = draw.Crop(pc, left-(d.Min.X-pc.Min.X), (c.Max.X-d.Max.X)-right, 0, 0)
+		pn.p.Draw(pc)
+		pn.data = pn.p.DataCanvas(pc).Rectangle
+	}
+}
+
+// ticksFor is how many labelled ticks to put along length, one per
+// spacing at most.
+func ticksFor(length, spacing vg.Length) int { return max(2, int(length/spacing)) }
