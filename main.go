@@ -34,7 +34,8 @@ import (
 
 const usage = `usage:
   segcast [INPUT...]                 open the window (sync pattern when no input)
-  segcast probe [--json] INPUT...    describe segments
+  segcast probe [--json] [--budget B] INPUT...
+                                     describe segments
   segcast timeline [--pattern] [--fps R] [--duration D] [--loop] [INPUT...]
                                      the timeline as CSV, on a simulated clock
   segcast stream [INPUT...] [--pattern] [--loop] [--duration D] [--fps R]
@@ -121,7 +122,7 @@ func (m *mediaFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&m.fps, "fps", "30", "output frame rate (N or N/D), and the rate of inputs that don't say")
 	fs.StringVar(&m.size, "size", "", "output size WxH (default: the first input's, or 1280x720)")
 	fs.DurationVar(&m.duration, "duration", 0, "how long to run (0: the playlist's length, or until interrupted)")
-	fs.Int64Var(&m.budget, "budget", engine.DefaultBudget(), "memory budget for frames, bytes")
+	fs.Int64Var(&m.budget, "budget", engine.DefaultBudget(), "memory budget for frames and sound, bytes")
 }
 
 // parse parses flags that may come before or after the inputs.
@@ -155,6 +156,9 @@ type media struct {
 
 func (m *mediaFlags) load(ctx context.Context, inputs []string) (*media, error) {
 	rate, err := engine.ParseRate(m.fps)
+	if err == nil {
+		err = engine.CheckFPS(rate)
+	}
 	if err != nil {
 		return nil, badInput("--fps: %v", err)
 	}
@@ -170,6 +174,7 @@ func (m *mediaFlags) load(ctx context.Context, inputs []string) (*media, error) 
 	if m.budget <= 0 {
 		return nil, badInput("--budget: must be positive")
 	}
+	engine.LimitHeap(m.budget)
 	store := engine.NewFrameStore(m.budget)
 	out := &media{rate: rate, size: size}
 	for _, in := range inputs {
@@ -225,6 +230,7 @@ func probe(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlagSet("probe")
 	asJSON := fs.Bool("json", false, "write JSON")
 	fps := fs.String("fps", "30", "frame rate of inputs that don't say")
+	budget := fs.Int64("budget", engine.DefaultBudget(), "memory budget for frames and sound, bytes")
 	inputs, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -232,7 +238,7 @@ func probe(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(inputs) == 0 {
 		return badInput("probe: no INPUT given")
 	}
-	m := mediaFlags{fps: *fps, budget: engine.DefaultBudget()}
+	m := mediaFlags{fps: *fps, budget: *budget}
 	md, err := m.load(ctx, inputs)
 	if err != nil {
 		return err
