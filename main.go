@@ -108,6 +108,7 @@ type mediaFlags struct {
 	size     string
 	duration time.Duration
 	budget   int64
+	ownSize  bool // each input keeps its own size (probe describes them as they are)
 }
 
 func newFlagSet(name string) *flag.FlagSet {
@@ -185,7 +186,7 @@ func (m *mediaFlags) load(ctx context.Context, inputs []string) (*media, error) 
 			}
 			return nil, usageError{err}
 		}
-		if out.size == (image.Point{}) {
+		if out.size == (image.Point{}) && !m.ownSize {
 			out.size = image.Pt(seg.Width, seg.Height)
 		}
 		out.segs = append(out.segs, seg)
@@ -238,7 +239,7 @@ func probe(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(inputs) == 0 {
 		return badInput("probe: no INPUT given")
 	}
-	m := mediaFlags{fps: *fps, budget: *budget}
+	m := mediaFlags{fps: *fps, budget: *budget, ownSize: true}
 	md, err := m.load(ctx, inputs)
 	if err != nil {
 		return err

@@ -380,4 +380,11 @@ func TestCLIProbeDeclaredDurationAndRotation(t *testing.T) {
 	if got := probeOne(turned); got.Width != 240 || got.Height != 320 || got.Duration != 10 {
 		t.Errorf("turned.mp4: %+v, want 240x320 lasting 10 s", got)
 	}
+	// Probed together, each keeps its own size (not letterboxed to the first's).
+	r := runCLI(t, bin, "", "probe", "--json", ten, turned)
+	var both []info
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &both) != nil || len(both) != 2 ||
+		both[0].Width != 320 || both[1].Width != 240 || both[1].Height != 320 {
+		t.Errorf("probe of both: exit %d, %+v %s", r.code, both, r.stderr)
+	}
 }
