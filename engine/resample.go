@@ -104,9 +104,9 @@ func (r *Resampler) emit(dst []int16, end int64) []int16 {
 	dst = slices.Grow(dst, int(n)*r.channels)[:at+int(n)*r.channels]
 	out := dst[at:]
 	var wg sync.WaitGroup
-	for c := range r.channels {
+	for c := r.channels - 1; c >= 0; c-- {
 		run := func() { r.rs.run(r.hist[c], r.histAt, out[c:], r.channels, r.out, end) }
-		if c > 0 && n >= 4096 { // channels are independent: use both cores
+		if c > 0 && n >= 4096 { // channels are independent: the others on their own cores
 			wg.Go(run)
 		} else {
 			run()
