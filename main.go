@@ -36,7 +36,8 @@ import (
 
 const usage = `usage:
   segcast [INPUT...]                 open the window (sync pattern when no input)
-  segcast probe [--json] INPUT...    describe segments
+  segcast probe [--json] [--budget B] INPUT...
+                                     describe segments
   segcast timeline [--pattern] [--fps R] [--duration D] [--loop] [INPUT...]
                                      the timeline as CSV, on a simulated clock
   segcast stream [INPUT...] [--pattern] [--loop] [--duration D] [--fps R]
@@ -109,6 +110,7 @@ type mediaFlags struct {
 	size     string
 	duration time.Duration
 	budget   int64
+	ownSize  bool // each input keeps its own size (probe describes them as they are)
 }
 
 func newFlagSet(name string) *flag.FlagSet {
@@ -123,7 +125,7 @@ func (m *mediaFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&m.fps, "fps", "30", "output frame rate (N or N/D), and the rate of inputs that don't say")
 	fs.StringVar(&m.size, "size", "", "output size WxH (default: the first input's, or 1280x720)")
 	fs.DurationVar(&m.duration, "duration", 0, "how long to run (0: the playlist's length, or until interrupted)")
-	fs.Int64Var(&m.budget, "budget", engine.DefaultBudget(), "memory budget for frames, bytes")
+	fs.Int64Var(&m.budget, "budget", engine.DefaultBudget(), "memory budget for frames and sound, bytes")
 }
 
 // parse parses flags that may come before or after the inputs.
@@ -157,6 +159,9 @@ type media struct {
 
 func (m *mediaFlags) load(ctx context.Context, inputs []string) (*media, error) {
 	rate, err := engine.ParseRate(m.fps)
+	if err == nil {
+		err = engine.CheckFPS(rate)
+	}
 	if err != nil {
 		return nil, badInput("--fps: %v", err)
 	}
@@ -172,6 +177,7 @@ func (m *mediaFlags) load(ctx context.Context, inputs []string) (*media, error) 
 	if m.budget <= 0 {
 		return nil, badInput("--budget: must be positive")
 	}
+	engine.LimitHeap(m.budget)
 	store := engine.NewFrameStore(m.budget)
 	out := &media{rate: rate, size: size}
 	for _, in := range inputs {
@@ -182,7 +188,7 @@ func (m *mediaFlags) load(ctx context.Context, inputs []string) (*media, error) 
 			}
 			return nil, usageError{err}
 		}
-		if out.size == (image.Point{}) {
+		if out.size == (image.Point{}) && !m.ownSize {
 			out.size = image.Pt(seg.Width, seg.Height)
 		}
 		out.segs = append(out.segs, seg)
@@ -227,6 +233,7 @@ func probe(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlagSet("probe")
 	asJSON := fs.Bool("json", false, "write JSON")
 	fps := fs.String("fps", "30", "frame rate of inputs that don't say")
+	budget := fs.Int64("budget", engine.DefaultBudget(), "memory budget for frames and sound, bytes")
 	inputs, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -234,7 +241,7 @@ func probe(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(inputs) == 0 {
 		return badInput("probe: no INPUT given")
 	}
-	m := mediaFlags{fps: *fps, budget: engine.DefaultBudget()}
+	m := mediaFlags{fps: *fps, budget: *budget, ownSize: true}
 	md, err := m.load(ctx, inputs)
 	if err != nil {
 		return err

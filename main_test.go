@@ -13,7 +13,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"segcast/engine"
 )
@@ -226,5 +228,163 @@ func TestCLISubcommandHelp(t *testing.T) {
 	r := runCLI(t, bin, "", "stream", "-h")
 	if r.code != 0 || !strings.Contains(r.stdout, "-ice-server") || r.stderr != "" {
 		t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// needFFmpeg skips a test that generates media with ffmpeg where there is
+// none, but fails it under CI=1.
+func needFFmpeg(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		if os.Getenv("CI") == "1" {
+			t.Fatal("ffmpeg is not on PATH (CI=1): install Debian's ffmpeg (.ci/deps.sh test)")
+		}
+		t.Skip("ffmpeg is not on PATH")
+	}
+}
+
+func ffmpeg(t *testing.T, args ...string) {
+	t.Helper()
+	out, err := exec.Command("ffmpeg", append([]string{"-v", "error", "-y", "-nostdin"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ffmpeg %v: %v\n%s", args, err, out)
+	}
+}
+
+// Hostile and broken media files: exit 2 and one line naming the file and
+// what is wrong with it, never a hang or a partial load.
+func TestCLIBadMediaExitsTwo(t *testing.T) {
+	needFFmpeg(t)
+	bin := segcastBin(t)
+	dir := t.TempDir()
+
+	cut := filepath.Join(dir, "cut.mp4") // index first, then cut in half
+	ffmpeg(t, "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-f", "lavfi", "-i", "sine=sample_rate=48000",
+		"-t", "5", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-c:a", "aac", "-movflags", "+faststart", cut)
+	if fi, err := os.Stat(cut); err != nil || os.Truncate(cut, fi.Size()/2) != nil {
+		t.Fatal("cannot cut the clip")
+	}
+
+	// 24 hours of 8 kHz silence, sparse: 7.9 GiB at 48 kHz.
+	day := filepath.Join(dir, "day.wav")
+	writeWAV(t, day, 8000, 0)
+	const data = 1_382_400_000 - 44
+	hdr, _ := os.ReadFile(day)
+	binary.LittleEndian.PutUint32(hdr[4:], 36+data)
+	binary.LittleEndian.PutUint32(hdr[40:], data)
+	os.WriteFile(day, hdr, 0o644)
+	os.Truncate(day, 44+data)
+
+	slow := filepath.Join(dir, "slow")
+	os.Mkdir(slow, 0o755)
+	writeWAV(t, filepath.Join(slow, "voice.wav"), 16000, 1600)
+	os.WriteFile(filepath.Join(slow, "segment.toml"), []byte("fps = \"1/1000000\"\n"), 0o644)
+
+	voice := filepath.Join(dir, "voice.wav")
+	writeWAV(t, voice, 16000, 16000) // 1 s: 96 000 bytes at 48 kHz mono
+
+	cases := []struct {
+		name string
+		args []string
+		want []string // all in the one stderr line
+	}{
+		{"truncated mp4", []string{"probe", cut}, []string{"cut.mp4: truncated or damaged", "declares 150 frames and 5.000 s of sound"}},
+		{"sound over budget", []string{"probe", "--budget", "300000000", day},
+			[]string{"day.wav: needs 7910.2 MiB of memory for its sound (48 kHz) but only 286.1 MiB of the budget is left"}},
+		{"probe budget", []string{"probe", "--budget", "50000", voice}, []string{"voice.wav: needs 0.1 MiB of memory for its sound"}},
+		{"timeline budget", []string{"timeline", "--budget", "50000", voice}, []string{"voice.wav: needs 0.1 MiB"}},
+		{"toml fps", []string{"timeline", slow}, []string{"slow: segment.toml: field fps: 1/1000000 is 1e-06 fps, want 1 to 240"}},
+		{"flag fps", []string{"timeline", "--pattern", "--fps", "1000"}, []string{"--fps: 1000 is 1000 fps, want 1 to 240"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := runCLI(t, bin, "", c.args...)
+			lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
+			if r.code != exitUsage || len(lines) != 1 || r.stdout != "" {
+				t.Fatalf("exit %d, want %d with one line on stderr; stderr:\n%sstdout:\n%s", r.code, exitUsage, r.stderr, r.stdout)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(lines[0], w) {
+					t.Errorf("stderr %q does not say %q", lines[0], w)
+				}
+			}
+		})
+	}
+}
+
+// A FIFO named x.wav is refused at once. Should segcast block opening it,
+// the test opens the writing end (which succeeds only while a reader
+// waits) to let it go, and fails.
+func TestCLIProbeRefusesFIFO(t *testing.T) {
+	bin := segcastBin(t)
+	fifo := filepath.Join(t.TempDir(), "x.wav")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	finished, blocked := make(chan struct{}), make(chan bool, 1)
+	go func() {
+		select {
+		case <-finished:
+			blocked <- false
+		case <-time.After(10 * time.Second):
+			w, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+			if err == nil {
+				w.Close()
+			}
+			blocked <- err == nil
+		}
+	}()
+	r := runCLI(t, bin, "", "probe", fifo)
+	close(finished)
+	if <-blocked {
+		t.Error("probe blocked opening the FIFO")
+	}
+	if r.code != exitUsage || r.stderr != "segcast: "+fifo+": a named pipe (FIFO), not a regular file\n" {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// probe reports what the container declares: a 10.000 s H.264/AAC clip
+// lasts 10.000 s (not the AAC encoder's padded 10.005 s), and a clip whose
+// display matrix turns it a quarter has the turned size.
+func TestCLIProbeDeclaredDurationAndRotation(t *testing.T) {
+	needFFmpeg(t)
+	bin := segcastBin(t)
+	dir := t.TempDir()
+	ten := filepath.Join(dir, "ten.mp4")
+	ffmpeg(t, "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-f", "lavfi", "-i", "sine=sample_rate=48000",
+		"-t", "10", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-c:a", "aac", ten)
+	turned := filepath.Join(dir, "turned.mp4")
+	ffmpeg(t, "-i", ten, "-c", "copy", "-metadata:s:v", "rotate=90", turned)
+	if out, _ := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream_side_data=rotation", "-of", "csv=p=0", turned).Output(); strings.TrimSpace(string(out)) == "" {
+		ffmpeg(t, "-display_rotation:v:0", "90", "-i", ten, "-c", "copy", turned) // ffmpeg 6 and later
+	}
+	type info struct {
+		Frames   int     `json:"frames"`
+		Width    int     `json:"width"`
+		Height   int     `json:"height"`
+		Duration float64 `json:"duration_s"`
+	}
+	probeOne := func(path string) info {
+		t.Helper()
+		r := runCLI(t, bin, "", "probe", "--json", path)
+		var got []info
+		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &got) != nil || len(got) != 1 {
+			t.Fatalf("probe %s: exit %d: %s%s", path, r.code, r.stderr, r.stdout)
+		}
+		return got[0]
+	}
+	if got := probeOne(ten); got.Duration != 10 || got.Frames != 300 || got.Width != 320 || got.Height != 240 {
+		t.Errorf("ten.mp4: %+v, want 300 frames of 320x240 lasting 10 s", got)
+	}
+	if got := probeOne(turned); got.Width != 240 || got.Height != 320 || got.Duration != 10 {
+		t.Errorf("turned.mp4: %+v, want 240x320 lasting 10 s", got)
+	}
+	// Probed together, each keeps its own size (not letterboxed to the first's).
+	r := runCLI(t, bin, "", "probe", "--json", ten, turned)
+	var both []info
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &both) != nil || len(both) != 2 ||
+		both[0].Width != 320 || both[1].Width != 240 || both[1].Height != 320 {
+		t.Errorf("probe of both: exit %d, %+v %s", r.code, both, r.stderr)
 	}
 }

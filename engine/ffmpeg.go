@@ -1,13 +1,16 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
 	"io"
+	"math"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -20,33 +23,101 @@ const (
 	maxVideoAudio = 3600 * AudioRate * AudioChannels * 2
 )
 
-// videoInfo is what ffprobe says about a file's first video stream.
+// videoInfo is what ffprobe says about a file's first video and audio
+// streams. Durations are in seconds, 0 when the file does not say.
 type videoInfo struct {
+	// Width and Height are the picture as shown: a phone's portrait clip
+	// is stored landscape with a display matrix turning it, and ffmpeg
+	// turns the frames it decodes the same way.
 	Width, Height int
 	Rate          Rate
-	Frames        int // expected, possibly estimated
-	HasAudio      bool
+	// Frames is the video stream's frame count as declared (nb_frames),
+	// VideoDuration the video stream's duration.
+	Frames         int
+	VideoDuration  float64
+	HasAudio       bool
+	AudioDuration  float64 // the audio stream's own duration
+	FormatDuration float64 // the container's, the longest stream's
 	// AudioRate and AudioChannels describe the first audio stream as
-	// stored, before ffmpeg converts it to 48 kHz stereo.
+	// stored, before ffmpeg converts it to 48 kHz.
 	AudioRate, AudioChannels int
+}
+
+// ffprobeStream is the part of one stream in `ffprobe -of json` we read.
+type ffprobeStream struct {
+	CodecType    string            `json:"codec_type"`
+	Width        int               `json:"width"`
+	Height       int               `json:"height"`
+	RFrameRate   string            `json:"r_frame_rate"`
+	AvgFrameRate string            `json:"avg_frame_rate"`
+	NbFrames     string            `json:"nb_frames"`
+	Duration     string            `json:"duration"`
+	SampleRate   string            `json:"sample_rate"`
+	Channels     int               `json:"channels"`
+	Tags         map[string]string `json:"tags"`
+	SideData     []struct {
+		Rotation *float64 `json:"rotation"`
+	} `json:"side_data_list"`
 }
 
 // ffprobeOutput is the subset of `ffprobe -of json` we read.
 type ffprobeOutput struct {
-	Streams []struct {
-		CodecType    string `json:"codec_type"`
-		Width        int    `json:"width"`
-		Height       int    `json:"height"`
-		RFrameRate   string `json:"r_frame_rate"`
-		AvgFrameRate string `json:"avg_frame_rate"`
-		NbFrames     string `json:"nb_frames"`
-		Duration     string `json:"duration"`
-		SampleRate   string `json:"sample_rate"`
-		Channels     int    `json:"channels"`
-	} `json:"streams"`
-	Format struct {
+	Streams []ffprobeStream `json:"streams"`
+	Format  struct {
 		Duration string `json:"duration"`
 	} `json:"format"`
+}
+
+// duration is the stream's declared length: its duration field, else the
+// DURATION tag Matroska muxers write per stream.
+func (s *ffprobeStream) duration() float64 {
+	if d := parseSeconds(s.Duration); d > 0 {
+		return d
+	}
+	for k, v := range s.Tags {
+		if strings.EqualFold(k, "DURATION") {
+			return parseClock(v)
+		}
+	}
+	return 0
+}
+
+// rotation is the turn of the stream's display matrix in degrees (the
+// legacy rotate tag of older ffprobes otherwise), normalised to 0..359.
+func (s *ffprobeStream) rotation() int {
+	deg := 0.0
+	found := false
+	for _, sd := range s.SideData {
+		if sd.Rotation != nil {
+			deg, found = *sd.Rotation, true
+			break
+		}
+	}
+	if !found {
+		deg, _ = strconv.ParseFloat(s.Tags["rotate"], 64)
+	}
+	return ((int(math.Round(deg)) % 360) + 360) % 360
+}
+
+// parseSeconds reads ffprobe's decimal seconds; 0 for "N/A" or junk.
+func parseSeconds(s string) float64 {
+	d, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(d > 0) || math.IsInf(d, 0) {
+		return 0
+	}
+	return d
+}
+
+// parseClock reads Matroska's HH:MM:SS.fraction; 0 for junk.
+func parseClock(s string) float64 {
+	h, rest, ok1 := strings.Cut(s, ":")
+	m, sec, ok2 := strings.Cut(rest, ":")
+	hh, err1 := strconv.Atoi(h)
+	mm, err2 := strconv.Atoi(m)
+	if !ok1 || !ok2 || err1 != nil || err2 != nil || hh < 0 || mm < 0 {
+		return 0
+	}
+	return float64(hh*3600+mm*60) + parseSeconds(sec)
 }
 
 // lookTool finds an ffmpeg program or says clearly that it is missing.
@@ -99,11 +170,7 @@ func waitTool(ctx context.Context, cmd *exec.Cmd, stderr *tailBuffer) error {
 		return ctx.Err()
 	}
 	if err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
-			msg = msg[i+1:]
-		}
-		return fmt.Errorf("%s failed: %v: %s", baseTool(cmd.Path), err, msg)
+		return fmt.Errorf("%s failed: %v: %s", baseTool(cmd.Path), err, lastLine(stderr.String()))
 	}
 	return nil
 }
@@ -132,7 +199,8 @@ func probeVideo(ctx context.Context, path, kind string) (videoInfo, error) {
 		return videoInfo{}, err
 	}
 	out, err := runTool(ctx, maxProbeOutput, ffprobe, "-v", "error",
-		"-show_entries", "stream=codec_type,width,height,r_frame_rate,avg_frame_rate,nb_frames,duration,sample_rate,channels:format=duration",
+		"-show_entries", "stream=codec_type,width,height,r_frame_rate,avg_frame_rate,nb_frames,duration,sample_rate,channels"+
+			":stream_tags:stream_side_data=rotation:format=duration",
 		"-of", "json", "--", path)
 	if err != nil {
 		return videoInfo{}, err
@@ -141,7 +209,7 @@ func probeVideo(ctx context.Context, path, kind string) (videoInfo, error) {
 	if err := json.Unmarshal(out, &p); err != nil {
 		return videoInfo{}, fmt.Errorf("ffprobe output: %w", err)
 	}
-	var info videoInfo
+	info := videoInfo{FormatDuration: parseSeconds(p.Format.Duration)}
 	found := false
 	for _, s := range p.Streams {
 		switch {
@@ -149,23 +217,24 @@ func probeVideo(ctx context.Context, path, kind string) (videoInfo, error) {
 			info.HasAudio = true
 			info.AudioRate, _ = strconv.Atoi(s.SampleRate)
 			info.AudioChannels = s.Channels
+			info.AudioDuration = s.duration()
 		case s.CodecType == "video" && !found:
 			found = true
 			info.Width, info.Height = s.Width, s.Height
+			if s.rotation()%180 == 90 {
+				info.Width, info.Height = s.Height, s.Width
+			}
+			// r_frame_rate is ffprobe's guess at the base rate; a
+			// variable-rate file may give a timebase there, so the
+			// first rate in range wins, else the caller's.
 			for _, r := range []string{s.RFrameRate, s.AvgFrameRate} {
-				if rate, err := ParseRate(r); err == nil {
+				if rate, err := ParseRate(r); err == nil && CheckFPS(rate) == nil {
 					info.Rate = rate
 					break
 				}
 			}
 			info.Frames, _ = strconv.Atoi(s.NbFrames)
-			dur := s.Duration
-			if dur == "" || dur == "N/A" {
-				dur = p.Format.Duration
-			}
-			if d, err := strconv.ParseFloat(dur, 64); err == nil && info.Frames == 0 && info.Rate.Num > 0 {
-				info.Frames = int(d*info.Rate.FPS() + 0.5)
-			}
+			info.VideoDuration = s.duration()
 		}
 	}
 	if !found {
@@ -177,9 +246,36 @@ func probeVideo(ctx context.Context, path, kind string) (videoInfo, error) {
 	return info, nil
 }
 
-// loadVideo decodes a video file through ffmpeg: sound as 48 kHz stereo
-// s16 first, then frames piped as raw yuv420p at a constant rate (ffmpeg
-// repeats or drops frames of variable-rate files to keep it).
+// expectedFrames is how many frames at rate the video declares: from its
+// duration, else its frame count, else (an estimate only) the file's
+// duration; 0 when nothing says.
+func (v videoInfo) expectedFrames(rate Rate) (n int, declared bool) {
+	switch {
+	case v.VideoDuration > 0:
+		return int(math.Round(v.VideoDuration * rate.FPS())), true
+	case v.Frames > 0:
+		return v.Frames, true
+	}
+	return int(math.Round(v.FormatDuration * rate.FPS())), false
+}
+
+// Decoding may fall short of the declaration by this much without it
+// counting as damage: a variable-rate file's last frame or two rounded to
+// the constant rate, and two codec frames of sound (an AAC frame is 1024
+// samples) or 50 ms.
+const (
+	frameShortfall = 2
+	soundShortfall = 0.050
+)
+
+// loadVideo decodes a video file through ffmpeg: sound first, as 48 kHz
+// s16 (mono kept mono) trimmed to the length its stream declares (the
+// encoder's padding dropped), then frames piped as raw yuv420p at a
+// constant rate (ffmpeg repeats or drops frames of variable-rate files to
+// keep it, and turns them as the display matrix says). The budget is
+// checked from the declared lengths before anything is decoded, and what
+// was decoded is checked against them: a cut file is an error, not half a
+// clip.
 func loadVideo(ctx context.Context, path, kind string, l *loader) (*Segment, error) {
 	ffmpeg, err := lookTool("ffmpeg", kind)
 	if err != nil {
@@ -190,37 +286,133 @@ func loadVideo(ctx context.Context, path, kind string, l *loader) (*Segment, err
 		return nil, err
 	}
 	seg := &Segment{Name: baseName(path), Source: path, Rate: l.rate(info.Rate)}
+	channels := 2
+	if info.AudioChannels == 1 {
+		channels = 1
+	}
+	soundDur := info.AudioDuration
+	if soundDur == 0 {
+		soundDur = info.FormatDuration // at most the longest stream
+	}
+	soundBytes := int64(math.Ceil(soundDur*AudioRate)) * int64(channels) * 2
 	if info.HasAudio {
-		raw, err := runTool(ctx, maxVideoAudio, ffmpeg, "-nostdin", "-v", "error", "-i", path,
-			"-map", "0:a:0", "-f", "s16le", "-ac", "2", "-ar", "48000", "-")
+		if soundBytes > maxVideoAudio {
+			return nil, fmt.Errorf("sound of %.0f s is over the limit of %d MiB at 48 kHz", soundDur, maxVideoAudio>>20)
+		}
+		if err := l.reserveSound(soundBytes); err != nil {
+			return nil, err
+		}
+	}
+	expect, declared := info.expectedFrames(seg.Rate)
+	if err := l.begin(image.Pt(info.Width, info.Height), expect); err != nil {
+		return nil, err
+	}
+	var audioErr string
+	if info.HasAudio {
+		args := []string{"-nostdin", "-v", "error", "-i", path, "-map", "0:a:0"}
+		if info.AudioDuration > 0 {
+			args = append(args, "-t", strconv.FormatFloat(info.AudioDuration, 'f', 6, 64))
+		}
+		args = append(args, "-f", "s16le", "-ac", strconv.Itoa(channels), "-ar", strconv.Itoa(AudioRate), "-")
+		samples, stderr, err := l.readPCM(ctx, ffmpeg, args, soundBytes)
 		if err != nil {
 			return nil, fmt.Errorf("audio: %w", err)
 		}
-		samples := make([]int16, len(raw)/2)
-		for i := range samples {
-			samples[i] = int16(uint16(raw[2*i]) | uint16(raw[2*i+1])<<8)
-		}
-		if len(samples) >= 2 {
-			seg.Audio = NewPCM(samples, 2)
+		audioErr = stderr
+		if len(samples) >= channels {
+			seg.Audio = NewPCM(samples, channels)
 			seg.SourceAudioRate, seg.SourceChannels = info.AudioRate, info.AudioChannels
 		}
 	}
-	cmd, out, stderr, err := startTool(ctx, ffmpeg, "-nostdin", "-v", "error", "-i", path,
-		"-map", "0:v:0", "-fps_mode", "cfr", "-r", seg.Rate.String(),
-		"-f", "rawvideo", "-pix_fmt", "yuv420p", "-")
+	videoErr, err := l.readFrames(ctx, ffmpeg, path, info, seg.Rate)
 	if err != nil {
 		return nil, err
 	}
-	// Whatever happens below, the process is gone when we return.
-	defer func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
+	if l.done() == 0 {
+		return nil, errors.New("ffmpeg decoded no frames")
+	}
+	// Compare what was decoded with what the container declares.
+	var declares, decoded []string
+	if declared && l.done() < expect-frameShortfall {
+		declares = append(declares, fmt.Sprintf("%d frames", expect))
+		decoded = append(decoded, fmt.Sprintf("%d frames", l.done()))
+	}
+	if got := seg.AudioDuration().Seconds(); info.AudioDuration > 0 &&
+		got < info.AudioDuration-max(soundShortfall, 2*1024/float64(cmp.Or(info.AudioRate, AudioRate))) {
+		declares = append(declares, fmt.Sprintf("%.3f s of sound", info.AudioDuration))
+		decoded = append(decoded, fmt.Sprintf("%.3f s", got))
+	}
+	if len(declares) > 0 {
+		msg := fmt.Sprintf("truncated or damaged: the file declares %s but only %s could be decoded",
+			strings.Join(declares, " and "), strings.Join(decoded, " and "))
+		if why := cmp.Or(videoErr, audioErr); why != "" {
+			msg += " (ffmpeg: " + why + ")"
 		}
-	}()
-	l.begin(image.Pt(info.Width, info.Height), info.Frames)
+		return nil, errors.New(msg)
+	}
+	return l.finish(seg), nil
+}
+
+// readPCM runs ffmpeg with args to decode s16le sound to its stdout and
+// returns the samples, with the last line ffmpeg wrote to stderr. reserved
+// bytes are already taken from the budget; a sound longer than declared
+// reserves more as it grows, and what is not used is given back.
+func (l *loader) readPCM(ctx context.Context, ffmpeg string, args []string, reserved int64) ([]int16, string, error) {
+	cmd, out, stderr, err := startTool(ctx, ffmpeg, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer stopTool(cmd)
+	samples := make([]int16, 0, reserved/2)
+	buf := make([]byte, 64<<10)
 	for {
-		img := image.NewYCbCr(image.Rect(0, 0, info.Width, info.Height), image.YCbCrSubsampleRatio420)
+		n, rerr := io.ReadFull(out, buf)
+		n &^= 1
+		if grow := int64(len(samples)+n/2)*2 - reserved; grow > 0 {
+			if reserved+grow > maxVideoAudio {
+				return nil, "", fmt.Errorf("decoded sound over %d MiB", maxVideoAudio>>20)
+			}
+			grow = max(grow, 1<<20) // reserve in steps, not per block
+			if err := l.reserveSound(grow); err != nil {
+				return nil, "", err
+			}
+			reserved += grow
+		}
+		for i := 0; i < n; i += 2 {
+			samples = append(samples, int16(uint16(buf[i])|uint16(buf[i+1])<<8))
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			break
+		}
+		if rerr != nil {
+			return nil, "", rerr
+		}
+	}
+	if err := waitTool(ctx, cmd, stderr); err != nil {
+		return nil, "", err
+	}
+	l.releaseSound(reserved - int64(len(samples))*2)
+	if cap(samples)-len(samples) > cap(samples)/16 {
+		samples = slices.Clone(samples) // the file declared more than it had
+	}
+	return samples, lastLine(stderr.String()), nil
+}
+
+// readFrames runs ffmpeg to decode the video's frames at rate and stores
+// them; it returns the last line ffmpeg wrote to stderr.
+func (l *loader) readFrames(ctx context.Context, ffmpeg, path string, info videoInfo, rate Rate) (string, error) {
+	cmd, out, stderr, err := startTool(ctx, ffmpeg, "-nostdin", "-v", "error", "-i", path,
+		"-map", "0:v:0", "-fps_mode", "cfr", "-r", rate.String(),
+		"-f", "rawvideo", "-pix_fmt", "yuv420p", "-")
+	if err != nil {
+		return "", err
+	}
+	defer stopTool(cmd)
+	var img *image.YCbCr // reused while the store compresses what it gets
+	for {
+		if img == nil {
+			img = image.NewYCbCr(image.Rect(0, 0, info.Width, info.Height), image.YCbCrSubsampleRatio420)
+		}
 		n, err := io.ReadFull(out, img.Y)
 		if err == io.EOF {
 			break
@@ -233,19 +425,35 @@ func loadVideo(ctx context.Context, path, kind string, l *loader) (*Segment, err
 		}
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				return "", ctx.Err()
 			}
-			return nil, fmt.Errorf("frame %d: short read from ffmpeg (%d bytes): %w", l.done(), n, err)
+			return "", fmt.Errorf("frame %d: short read from ffmpeg (%d bytes): %w", l.done(), n, err)
 		}
-		if err := l.add(img); err != nil {
-			return nil, fmt.Errorf("frame %d: %w", l.done(), err)
+		if img, err = l.add(img); err != nil {
+			return "", fmt.Errorf("frame %d: %w", l.done(), err)
 		}
 	}
 	if err := waitTool(ctx, cmd, stderr); err != nil {
-		return nil, err
+		return "", err
 	}
-	if l.done() == 0 {
-		return nil, errors.New("ffmpeg decoded no frames")
+	return lastLine(stderr.String()), nil
+}
+
+// stopTool makes sure a tool's process is gone, whatever happened.
+func stopTool(cmd *exec.Cmd) {
+	if cmd.ProcessState == nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
 	}
-	return l.finish(seg), nil
+}
+
+// lastLine is the last non-empty line of s, without the "[h264 @ 0x…] "
+// that ffmpeg puts before a component's messages.
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	s = s[strings.LastIndexByte(s, '\n')+1:]
+	if tag, rest, ok := strings.Cut(s, "] "); ok && strings.HasPrefix(tag, "[") && strings.Contains(tag, " @ 0x") {
+		s = rest
+	}
+	return s
 }

@@ -13,9 +13,10 @@ import (
 	"sync"
 )
 
-// FrameStore accounts for the memory that loaded frames hold against a
-// budget. Loaders allocate every segment's frames from one store; a load
-// that cannot fit is refused with a *BudgetError and leaves Used unchanged.
+// FrameStore accounts for the memory that loaded segments hold, frames and
+// 48 kHz sound, against a budget. Loaders allocate every segment from one
+// store; a load that cannot fit is refused with a *BudgetError, before
+// decoding when the headers show it, and leaves Used unchanged.
 type FrameStore struct {
 	mu     sync.Mutex
 	budget int64
@@ -104,6 +105,14 @@ func (s *FrameStore) take(n int64) bool {
 	return true
 }
 
+// reserve takes n bytes for what, or refuses with a *BudgetError.
+func (s *FrameStore) reserve(n int64, what string) error {
+	if !s.take(n) {
+		return &BudgetError{What: what, Need: n, Left: s.Left()}
+	}
+	return nil
+}
+
 // give returns n bytes.
 func (s *FrameStore) give(n int64) {
 	s.mu.Lock()
@@ -114,12 +123,19 @@ func (s *FrameStore) give(n int64) {
 // BudgetError refuses a load that would not fit in the store's budget even
 // with frames compressed.
 type BudgetError struct {
-	Need int64 // bytes the whole segment needs
-	Left int64 // bytes that were left in the budget when the load began
+	What string // what needs the memory: frameMemory or soundMemory
+	Need int64  // bytes it needs
+	Left int64  // bytes that were left in the budget when the load began
 }
 
+// What a BudgetError is about.
+const (
+	frameMemory = "frame memory"
+	soundMemory = "memory for its sound (48 kHz)"
+)
+
 func (e *BudgetError) Error() string {
-	return fmt.Sprintf("needs %.1f MiB of frame memory but only %.1f MiB of the budget is left", mib(e.Need), mib(e.Left))
+	return fmt.Sprintf("needs %.1f MiB of %s but only %.1f MiB of the budget is left", mib(e.Need), e.What, mib(e.Left))
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
@@ -188,10 +204,14 @@ type storedFrames struct {
 	store *FrameStore
 	w, h  int
 
-	mu       sync.Mutex
-	raw      []*image.YCbCr
-	jpg      [][]byte
-	held     int64 // bytes reserved in store
+	mu   sync.Mutex
+	raw  []*image.YCbCr
+	jpg  [][]byte
+	held int64 // bytes reserved in store for the frames
+	// sound is the segment's 48 kHz sound reserved in store. It rides
+	// here because Segment.Release releases the frames: Release gives it
+	// back with them. Bytes does not count it (the Audio does).
+	sound    int64
 	released bool
 	cache    []cachedFrame
 	tick     uint64
@@ -353,8 +373,8 @@ func (s *storedFrames) Release() {
 		return
 	}
 	s.released = true
-	s.store.give(s.held)
-	s.held = 0
+	s.store.give(s.held + s.sound)
+	s.held, s.sound = 0, 0
 	s.raw, s.jpg, s.cache = nil, nil, nil
 	close(s.done)
 }
@@ -376,8 +396,11 @@ type frameBuilder struct {
 	demoted  int   // raw frames compressed later to make room
 }
 
-func newFrameBuilder(store *FrameStore, w, h, expect int) *frameBuilder {
-	return &frameBuilder{
+// newFrameBuilder starts a store of expect frames of w×h. It refuses, with
+// a *BudgetError and before anything is decoded, a load whose frames
+// cannot fit even as the smallest JPEGs.
+func newFrameBuilder(store *FrameStore, w, h, expect int) (*frameBuilder, error) {
+	b := &frameBuilder{
 		s: &storedFrames{
 			store: store, w: w, h: h,
 			hint: make(chan int, 1), done: make(chan struct{}),
@@ -386,12 +409,32 @@ func newFrameBuilder(store *FrameStore, w, h, expect int) *frameBuilder {
 		left0:   store.Left(),
 		rawSize: frameBytes(w, h),
 	}
+	if need := b.leastNeed(); need > b.left0 {
+		return nil, &BudgetError{What: frameMemory, Need: need, Left: b.left0}
+	}
+	return b, nil
 }
 
 func (b *frameBuilder) cacheBytes() int64 { return cacheFrames * b.rawSize }
 
-// add takes ownership of a packed I420 frame of the builder's size.
-func (b *frameBuilder) add(img *image.YCbCr) error {
+// minCompressedRatio bounds how small a compressed frame gets: a flat
+// picture at frameJPEGQuality is 1/92 (720p) to 1/96 (8K) of its raw size.
+const minCompressedRatio = 128
+
+// leastNeed is the least the expected frames can take: all raw, or the
+// decode cache and every frame compressed as small as a flat picture.
+func (b *frameBuilder) leastNeed() int64 {
+	n := int64(b.expect)
+	if n == 0 {
+		return 0
+	}
+	return min(n*b.rawSize, b.cacheBytes()+n*(b.rawSize/minCompressedRatio))
+}
+
+// add takes a packed I420 frame of the builder's size. kept says whether
+// the store holds img itself; when it does not (the frame was compressed)
+// the caller may reuse img for the next frame.
+func (b *frameBuilder) add(img *image.YCbCr) (kept bool, err error) {
 	s := b.s
 	i := len(s.raw)
 	rest := int64(max(0, b.expect-i-1))
@@ -402,7 +445,7 @@ func (b *frameBuilder) add(img *image.YCbCr) error {
 		// frame of this content costs.
 		var err error
 		if data, err = encodeFrame(img); err != nil {
-			return fmt.Errorf("frame %d: compress: %w", i, err)
+			return false, fmt.Errorf("frame %d: compress: %w", i, err)
 		}
 		b.estComp = int64(len(data)) * 5 / 4
 	}
@@ -411,12 +454,12 @@ func (b *frameBuilder) add(img *image.YCbCr) error {
 		s.raw = append(s.raw, img)
 		s.jpg = append(s.jpg, nil)
 		s.held += b.rawSize
-		return nil
+		return true, nil
 	}
 	if data == nil {
 		var err error
 		if data, err = encodeFrame(img); err != nil {
-			return fmt.Errorf("frame %d: compress: %w", i, err)
+			return false, fmt.Errorf("frame %d: compress: %w", i, err)
 		}
 	}
 	need := int64(len(data))
@@ -425,7 +468,7 @@ func (b *frameBuilder) add(img *image.YCbCr) error {
 	}
 	for !s.store.take(need) {
 		if !b.demote() {
-			return &BudgetError{Need: s.held + need + rest*b.estimate(), Left: b.left0}
+			return false, &BudgetError{What: frameMemory, Need: s.held + need + rest*b.estimate(), Left: b.left0}
 		}
 	}
 	b.cacheRes = true
@@ -437,9 +480,9 @@ func (b *frameBuilder) add(img *image.YCbCr) error {
 	// Refuse early, not after compressing frames for minutes, once enough
 	// frames say the rest will clearly not fit (half again the room left).
 	if mean := b.compSum / int64(s.compressed); s.compressed >= earlyRefusalFrames && rest*mean > s.store.Left()*3/2 {
-		return &BudgetError{Need: s.held + rest*mean, Left: b.left0}
+		return false, &BudgetError{What: frameMemory, Need: s.held + rest*mean, Left: b.left0}
 	}
-	return nil
+	return false, nil
 }
 
 // earlyRefusalFrames is how many compressed frames the size projection

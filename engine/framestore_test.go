@@ -66,9 +66,12 @@ func TestMemTotal(t *testing.T) {
 
 // build stores frames through a frameBuilder as a loader does.
 func buildFrames(t testing.TB, store *FrameStore, frames []*image.YCbCr) (FrameSource, error) {
-	b := newFrameBuilder(store, frames[0].Rect.Dx(), frames[0].Rect.Dy(), len(frames))
+	b, err := newFrameBuilder(store, frames[0].Rect.Dx(), frames[0].Rect.Dy(), len(frames))
+	if err != nil {
+		return nil, err
+	}
 	for _, f := range frames {
-		if err := b.add(f); err != nil {
+		if _, err := b.add(f); err != nil {
 			b.abort()
 			return nil, err
 		}
@@ -189,9 +192,12 @@ func TestFrameStoreRefusesOverBudget(t *testing.T) {
 	for k := range noisy {
 		noisy[k] = naturalFrame(160, 120, k, rng)
 	}
-	b := newFrameBuilder(store, 160, 120, len(noisy))
+	b, err := newFrameBuilder(store, 160, 120, len(noisy))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range noisy {
-		if err = b.add(f); err != nil {
+		if _, err = b.add(f); err != nil {
 			break
 		}
 	}
@@ -235,9 +241,12 @@ func TestFrameStoreDemotesRawFrames(t *testing.T) {
 		}
 	}
 	store := NewFrameStore(20 * frameBytes(320, 240))
-	b := newFrameBuilder(store, 320, 240, len(frames))
+	b, err := newFrameBuilder(store, 320, 240, len(frames))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range frames {
-		if err := b.add(f); err != nil {
+		if _, err := b.add(f); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,7 +1,7 @@
 package engine
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -44,7 +44,19 @@ func listFolder(dir string) (folderContents, error) {
 			continue
 		}
 		name := e.Name()
-		switch strings.ToLower(filepath.Ext(name)) {
+		ext := strings.ToLower(filepath.Ext(name))
+		used := name == segmentTOML || ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".wav"
+		if used && !e.Type().IsRegular() {
+			// A FIFO would block the loader forever; a link is followed.
+			fi, err := os.Stat(filepath.Join(dir, name))
+			if err != nil {
+				return c, fmt.Errorf("%s: %w", name, withoutPath(err))
+			}
+			if err := checkRegular(fi); err != nil {
+				return c, fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		switch ext {
 		case ".png", ".jpg", ".jpeg":
 			c.images = append(c.images, name)
 		case ".wav":
@@ -124,18 +136,21 @@ func readSegmentTOML(path string) (segmentConfig, Rate, error) {
 	}
 	var r Rate
 	if cfg.FPS != "" {
-		if r, err = ParseRate(cfg.FPS); err != nil {
+		if r, err = ParseRate(cfg.FPS); err == nil {
+			err = CheckFPS(r)
+		}
+		if err != nil {
 			return cfg, Rate{}, fmt.Errorf("%s: field fps: %w", segmentTOML, err)
 		}
 	}
 	return cfg, r, nil
 }
 
-// readLimited reads a whole file of at most limit bytes.
+// readLimited reads a whole regular file of at most limit bytes.
 func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+	f, _, err := openRegular(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
@@ -153,9 +168,9 @@ func readLimited(path string, limit int64) ([]byte, error) {
 func imageSizes(dir string, names []string) (image.Point, error) {
 	var first image.Point
 	for k, name := range names {
-		f, err := os.Open(filepath.Join(dir, name))
+		f, _, err := openRegular(filepath.Join(dir, name))
 		if err != nil {
-			return first, err
+			return first, fmt.Errorf("%s: %w", name, err)
 		}
 		cfg, _, err := image.DecodeConfig(f)
 		f.Close()
@@ -177,25 +192,33 @@ func imageSizes(dir string, names []string) (image.Point, error) {
 }
 
 // decodeImageFile reads a PNG or JPEG (by content) as limited-range I420.
+// It decodes from the file as it reads: the file's bytes are not held.
 func decodeImageFile(path string) (*image.YCbCr, error) {
-	data, err := readLimited(path, maxImageFile)
+	name := filepath.Base(path)
+	f, fi, err := openRegular(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	defer f.Close()
+	if fi.Size() > maxImageFile {
+		return nil, fmt.Errorf("%s: larger than %d MiB", name, maxImageFile>>20)
+	}
+	r := bufio.NewReader(io.LimitReader(f, maxImageFile))
 	var m image.Image
-	if len(data) > 8 && string(data[1:4]) == "PNG" {
-		m, err = png.Decode(bytes.NewReader(data))
+	if head, _ := r.Peek(4); len(head) == 4 && string(head[1:4]) == "PNG" {
+		m, err = png.Decode(r)
 	} else {
-		m, err = jpeg.Decode(bytes.NewReader(data))
+		m, err = jpeg.Decode(r)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return toI420(m), nil
 }
 
 // toI420 converts any decoded image to packed limited-range I420. A
-// 4:2:0 JPEG only has its range mapped; other images go through RGB.
+// 4:2:0 JPEG only has its range mapped; other images go through RGB two
+// rows at a time, so no full-size RGB copy is made.
 func toI420(m image.Image) *image.YCbCr {
 	if y, ok := m.(*image.YCbCr); ok && y.SubsampleRatio == image.YCbCrSubsampleRatio420 {
 		out := packYCbCr(y)
@@ -203,49 +226,58 @@ func toI420(m image.Image) *image.YCbCr {
 		return out
 	}
 	b := m.Bounds()
-	rgba, ok := m.(*image.RGBA)
-	if !ok {
-		// Draw composes alpha over black, the colour of the bars.
-		rgba = image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-		draw.Draw(rgba, rgba.Rect, m, b.Min, draw.Over)
+	w, h := b.Dx(), b.Dy()
+	out := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+	rgba, isRGBA := m.(*image.RGBA)
+	band := image.NewRGBA(image.Rect(0, 0, w, 2))
+	for y := 0; y < h; y += 2 {
+		rows := image.Rect(b.Min.X, b.Min.Y+y, b.Max.X, b.Min.Y+min(y+2, h))
+		if isRGBA {
+			rgbaRowsToI420(out, y, rgba.SubImage(rows).(*image.RGBA))
+			continue
+		}
+		// Draw composes alpha over black (the cleared band), the colour
+		// of the bars.
+		r := rows.Sub(rows.Min)
+		clear(band.Pix)
+		draw.Draw(band, r, m, rows.Min, draw.Over)
+		rgbaRowsToI420(out, y, band.SubImage(r).(*image.RGBA))
 	}
-	return rgbaToI420(rgba)
+	return out
 }
 
-// rgbaToI420 converts premultiplied RGBA (over black) to BT.601
-// limited-range I420 (coefficients ×65536, exact to the rounding); chroma is taken from the mean RGB of each 2×2 block,
-// which is the mean of the pixels' chroma because the transform is linear.
-func rgbaToI420(m *image.RGBA) *image.YCbCr {
+// rgbaRowsToI420 converts one or two rows of premultiplied RGBA (over
+// black) to rows y, y+1 of out, BT.601 limited range (coefficients
+// ×65536, exact to the rounding); y is even. Chroma is taken from the mean
+// RGB of each 2×2 block, which is the mean of the pixels' chroma because
+// the transform is linear.
+func rgbaRowsToI420(out *image.YCbCr, y int, m *image.RGBA) {
 	w, h := m.Rect.Dx(), m.Rect.Dy()
-	out := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
 	px := func(x, y int) (int32, int32, int32) {
 		p := m.Pix[m.PixOffset(m.Rect.Min.X+x, m.Rect.Min.Y+y):]
 		return int32(p[0]), int32(p[1]), int32(p[2])
 	}
-	for y := range h {
+	for dy := range h {
 		for x := range w {
-			r, g, bl := px(x, y)
-			out.Y[y*out.YStride+x] = uint8((16829*r+33039*g+6416*bl+1<<15)>>16 + 16)
+			r, g, bl := px(x, dy)
+			out.Y[(y+dy)*out.YStride+x] = uint8((16829*r+33039*g+6416*bl+1<<15)>>16 + 16)
 		}
 	}
-	for cy := range (h + 1) / 2 {
-		for cx := range (w + 1) / 2 {
-			var r, g, bl, n int32
-			for dy := range 2 {
-				for dx := range 2 {
-					if x, y := 2*cx+dx, 2*cy+dy; x < w && y < h {
-						pr, pg, pb := px(x, y)
-						r, g, bl, n = r+pr, g+pg, bl+pb, n+1
-					}
+	for cx := range (w + 1) / 2 {
+		var r, g, bl, n int32
+		for dy := range h {
+			for dx := range 2 {
+				if x := 2*cx + dx; x < w {
+					pr, pg, pb := px(x, dy)
+					r, g, bl, n = r+pr, g+pg, bl+pb, n+1
 				}
 			}
-			r, g, bl = (r+n/2)/n, (g+n/2)/n, (bl+n/2)/n
-			i := cy*out.CStride + cx
-			out.Cb[i] = uint8((-9714*r-19070*g+28784*bl+1<<15)>>16 + 128)
-			out.Cr[i] = uint8((28784*r-24103*g-4681*bl+1<<15)>>16 + 128)
 		}
+		r, g, bl = (r+n/2)/n, (g+n/2)/n, (bl+n/2)/n
+		i := y/2*out.CStride + cx
+		out.Cb[i] = uint8((-9714*r-19070*g+28784*bl+1<<15)>>16 + 128)
+		out.Cr[i] = uint8((28784*r-24103*g-4681*bl+1<<15)>>16 + 128)
 	}
-	return out
 }
 
 // toLimitedRange maps full-range (JFIF) YCbCr in place to limited range:
@@ -285,19 +317,28 @@ func loadFolder(ctx context.Context, dir string, l *loader) (*Segment, error) {
 		}
 		seg.Rate = l.rate(r)
 	}
+	var snd *wavFile
 	if c.wav != "" {
-		if err := l.loadAudio(seg, filepath.Join(dir, c.wav)); err != nil {
+		if snd, err = l.openWAV(filepath.Join(dir, c.wav)); err != nil {
 			return nil, fmt.Errorf("%s: %w", c.wav, err)
 		}
+		defer snd.Close()
 	}
 	size, err := imageSizes(dir, c.images)
 	if err != nil {
 		return nil, err
 	}
-	l.begin(size, len(c.images))
+	if err := l.begin(size, len(c.images)); err != nil {
+		return nil, err
+	}
+	if snd != nil {
+		if err := l.readWAV(seg, snd); err != nil {
+			return nil, fmt.Errorf("%s: %w", c.wav, err)
+		}
+	}
 	ctx, stop := context.WithCancel(ctx) // stops the decoders when we return
 	defer stop()
-	results, slots := decodeImages(ctx, dir, c.images, l)
+	results, slots := decodeImages(ctx, dir, c.images, l, decodeWorkers(size))
 	for k, name := range c.images {
 		var r decoded
 		select {
@@ -309,11 +350,22 @@ func loadFolder(ctx context.Context, dir string, l *loader) (*Segment, error) {
 		if r.err != nil {
 			return nil, r.err
 		}
-		if err := l.addFitted(r.img); err != nil {
+		if _, err := l.addFitted(r.img); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	return l.finish(seg), nil
+}
+
+// decodeAllowance bounds the memory of the images being decoded at once
+// (the decoded picture at 4 bytes a pixel, and its I420): 720p decodes on
+// every core, 4K on two, 8K on one.
+const decodeAllowance = 96 << 20
+
+// decodeWorkers is how many images of size to decode at once.
+func decodeWorkers(size image.Point) int {
+	per := int64(size.X)*int64(size.Y)*4 + frameBytes(size.X, size.Y)
+	return max(1, min(runtime.GOMAXPROCS(0), int(decodeAllowance/per)))
 }
 
 type decoded struct {
@@ -321,17 +373,17 @@ type decoded struct {
 	err error
 }
 
-// decodeImages decodes, converts and scales the images on one goroutine
-// per core (PNG decoding is the slow part of loading a folder); results[k]
-// delivers image k. The consumer receives from slots after each result, so
-// at most one image per core is decoded ahead of it. Cancelling ctx stops
-// the work.
-func decodeImages(ctx context.Context, dir string, names []string, l *loader) ([]chan decoded, chan struct{}) {
+// decodeImages decodes, converts and scales the images on up to workers
+// goroutines (PNG decoding is the slow part of loading a folder);
+// results[k] delivers image k. The consumer receives from slots after each
+// result, so at most one image per worker is decoded ahead of it.
+// Cancelling ctx stops the work.
+func decodeImages(ctx context.Context, dir string, names []string, l *loader, workers int) ([]chan decoded, chan struct{}) {
 	results := make([]chan decoded, len(names))
 	for k := range results {
 		results[k] = make(chan decoded, 1) // workers never block on send
 	}
-	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
+	slots := make(chan struct{}, workers)
 	go func() {
 		for k, name := range names {
 			select {

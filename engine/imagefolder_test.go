@@ -166,6 +166,14 @@ func TestLoadFolderErrors(t *testing.T) {
 			writeTestFile(t, filepath.Join(dir, "a.wav"), wav)
 			writeTestFile(t, filepath.Join(dir, "segment.toml"), []byte("fps = \"thirty\"\n"))
 		}, "segment.toml: field fps: frame rate \"thirty\""},
+		{"toml fps out of range", func(dir string) {
+			writeTestFile(t, filepath.Join(dir, "a.wav"), wav)
+			writeTestFile(t, filepath.Join(dir, "segment.toml"), []byte("fps = \"1/1000000\"\n"))
+		}, "segment.toml: field fps: 1/1000000 is 1e-06 fps, want 1 to 240"},
+		{"toml fps too high", func(dir string) {
+			writeTestFile(t, filepath.Join(dir, "a.wav"), wav)
+			writeTestFile(t, filepath.Join(dir, "segment.toml"), []byte("fps = \"1000\"\n"))
+		}, "segment.toml: field fps: 1000 is 1000 fps, want 1 to 240"},
 		{"toml syntax", func(dir string) {
 			writeTestFile(t, filepath.Join(dir, "a.wav"), wav)
 			writeTestFile(t, filepath.Join(dir, "segment.toml"), []byte("fps = 30000/1001\n"))

@@ -2,10 +2,14 @@ package engine
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"image"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -31,6 +35,14 @@ func TestLoadWAVAlone(t *testing.T) {
 		}
 		if d := seg.Duration().Milliseconds(); d != 500 {
 			t.Errorf("%+v: duration %d ms", s, d)
+		}
+		// Streamed block by block, the sound is what the whole-file path
+		// makes of it.
+		f, _ := os.Open(path)
+		w, err := ReadWAV(f, DefaultWAVLimit)
+		f.Close()
+		if err != nil || !slices.Equal(seg.Audio.(*PCM).Samples(), Resample48k(w.Samples, w.Channels, w.Rate)) {
+			t.Errorf("%+v: loaded sound differs from ReadWAV + Resample48k (%v)", s, err)
 		}
 	}
 }
@@ -173,5 +185,133 @@ func TestLoadBudgetRefusal(t *testing.T) {
 	}
 	if f, err := a.Frames.Frame(3); err != nil || f == nil {
 		t.Errorf("earlier segment: %v", err)
+	}
+}
+
+// sparseWAV writes a 16-bit mono WAV at rate whose data chunk says
+// dataBytes but holds only its header on disk.
+func sparseWAV(t *testing.T, path string, rate int, dataBytes int64) {
+	t.Helper()
+	hdr := makeWAV(wavSpec{tag: 1, channels: 1, rate: rate, bits: 16}, nil)
+	binary.LittleEndian.PutUint32(hdr[len(hdr)-4:], uint32(dataBytes))
+	writeTestFile(t, path, hdr)
+	if err := os.Truncate(path, int64(len(hdr))+dataBytes); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A WAV's 48 kHz sound counts against the budget, and one that cannot fit
+// is refused from its header alone: the 1.38 GB file of 8 kHz
+// silence (24 hours, 7.9 GiB at 48 kHz; sparse on disk) took minutes and
+// 13.85 GB before.
+func TestLoadWAVOverBudgetRefusedFromHeader(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "day.wav")
+	const data = 1_382_400_000 - 52
+	sparseWAV(t, path, 8000, data)
+	store := NewFrameStore(300_000_000)
+	_, err := Load(context.Background(), path, LoadOptions{Store: store})
+	var be *BudgetError
+	if !errors.As(err, &be) || be.What != soundMemory || be.Need != data/2*6*2 || be.Left != 300_000_000 {
+		t.Fatalf("got %v, want a *BudgetError for the sound", err)
+	}
+	if want := path + ": needs 7910.2 MiB of memory for its sound (48 kHz) but only 286.1 MiB of the budget is left"; err.Error() != want {
+		t.Errorf("got %q\nwant %q", err, want)
+	}
+	if store.Used() != 0 {
+		t.Errorf("Used %d after a refused load", store.Used())
+	}
+}
+
+// Loaded sound holds budget until the segment is released; a Y4M whose
+// WAV does not fit is refused before any frame is read.
+func TestLoadSoundInBudget(t *testing.T) {
+	dir := t.TempDir()
+	frames := testFrames(32, 32, 4)
+	writeTestFile(t, filepath.Join(dir, "a.y4m"), makeY4M("W32 H32 F25:1", frames))
+	writeTestFile(t, filepath.Join(dir, "a.wav"), makeWAV(wavSpec{tag: 1, channels: 2, rate: 16000, bits: 16}, sineRamp(16000, 2)))
+	store := NewFrameStore(1 << 30)
+	seg, err := Load(context.Background(), filepath.Join(dir, "a.y4m"), LoadOptions{Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sound := int64(AudioRate * 2 * 2) // 1 s of 48 kHz stereo
+	if seg.Audio.Bytes() != sound || store.Used() != 4*frameBytes(32, 32)+sound {
+		t.Errorf("Used %d, sound %d; want %d", store.Used(), seg.Audio.Bytes(), 4*frameBytes(32, 32)+sound)
+	}
+	seg.Release()
+	if store.Used() != 0 {
+		t.Errorf("Used %d after Release", store.Used())
+	}
+	small := NewFrameStore(sound - 1)
+	var calls int
+	_, err = Load(context.Background(), filepath.Join(dir, "a.y4m"), LoadOptions{Store: small, Progress: func(int, int) { calls++ }})
+	var be *BudgetError
+	if !errors.As(err, &be) || be.What != soundMemory || !strings.HasPrefix(err.Error(), filepath.Join(dir, "a.y4m")+": a.wav: needs") {
+		t.Errorf("got %v, want a *BudgetError for a.wav's sound", err)
+	}
+	if calls != 0 || small.Used() != 0 {
+		t.Errorf("%d frames loaded, Used %d: want none", calls, small.Used())
+	}
+}
+
+// Frames that cannot fit even as the smallest JPEGs beside the decode
+// cache are refused from the header, before a frame is read: here 20
+// frames of 8K (the cache alone is 8 × 47.5 MiB) in 300 MB. The file is
+// sparse: reading it would fail on its first FRAME header.
+func TestLoadFramesOverBudgetRefusedFromHeader(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.y4m")
+	hdr := "YUV4MPEG2 W7680 H4320 F30:1 C420jpeg\n"
+	writeTestFile(t, path, []byte(hdr))
+	if err := os.Truncate(path, int64(len(hdr))+20*(6+frameBytes(7680, 4320))); err != nil {
+		t.Fatal(err)
+	}
+	store := NewFrameStore(300_000_000)
+	_, err := Load(context.Background(), path, LoadOptions{Store: store})
+	var be *BudgetError
+	if !errors.As(err, &be) || be.What != frameMemory || be.Need <= store.Budget() {
+		t.Fatalf("got %v, want a *BudgetError for the frames", err)
+	}
+	if !strings.HasPrefix(err.Error(), path+": needs ") || store.Used() != 0 {
+		t.Errorf("got %q, Used %d", err, store.Used())
+	}
+}
+
+// Frame rates a file declares are bounded: one frame of 11.6 days is a
+// mistake, not a clip.
+func TestLoadY4MRateBounded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "slow.y4m")
+	writeTestFile(t, path, makeY4M("W8 H8 F1:1000000", testFrames(8, 8, 2)))
+	_, err := Load(context.Background(), path, LoadOptions{Store: NewFrameStore(1 << 30)})
+	if err == nil || err.Error() != path+": F tag: 1/1000000 is 1e-06 fps, want 1 to 240" {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestCheckFPS(t *testing.T) {
+	for _, c := range []struct {
+		r  Rate
+		ok bool
+	}{
+		{Rate{1, 1}, true}, {Rate30, true}, {Rate2997, true}, {Rate{240, 1}, true},
+		{Rate{1, 2}, false}, {Rate{241, 1}, false}, {Rate{240001, 1000}, false}, {Rate{0, 1}, false},
+	} {
+		if err := CheckFPS(c.r); (err == nil) != c.ok {
+			t.Errorf("CheckFPS(%v) = %v", c.r, err)
+		}
+	}
+}
+
+// LimitHeap derives the collector's soft limit from the budget, unless
+// GOMEMLIMIT says otherwise.
+func TestLimitHeap(t *testing.T) {
+	prev := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(prev)
+	t.Setenv("GOMEMLIMIT", "")
+	if got, want := LimitHeap(400<<20), int64(500<<20+heapBase); got != want {
+		t.Errorf("LimitHeap(400 MiB) = %d, want %d", got, want)
+	}
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	if got := LimitHeap(100 << 20); got != int64(500<<20+heapBase) {
+		t.Errorf("with GOMEMLIMIT set, LimitHeap changed the limit to %d", got)
 	}
 }

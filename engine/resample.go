@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"slices"
 	"sync"
 )
 
@@ -22,30 +23,105 @@ const (
 // interleaved int16 at 48 kHz. The output has ceil(n·48000/rate) frames
 // for n input frames: the samples whose time falls inside the input.
 func Resample48k(in []float32, channels, rate int) []int16 {
-	frames := len(in) / channels
-	if rate == AudioRate {
-		out := make([]int16, frames*channels)
-		for i := range out {
-			out[i] = toInt16(in[i])
-		}
-		return out
+	r := NewResampler(rate, channels)
+	out := make([]int16, 0, Frames48k(int64(len(in)/channels), rate)*int64(channels))
+	return r.Flush(r.Write(out, in))
+}
+
+// Frames48k is how many 48 kHz frames n frames at rate Hz become:
+// ceil(n·48000/rate), as Resample48k and a Resampler make them.
+func Frames48k(n int64, rate int) int64 {
+	g := rateGCD(rate, AudioRate)
+	up, down := int64(AudioRate/g), int64(rate/g)
+	return (n*up + down - 1) / down
+}
+
+// Resampler is Resample48k over a stream: samples go in block by block
+// and the output is the same as Resample48k's on the whole input, while
+// only the filter's span of input is held.
+type Resampler struct {
+	rs       *resampler // nil when the input is at 48 kHz
+	rate     int
+	channels int
+	hist     [][]float32 // per channel, input frames from histAt on
+	histAt   int64
+	in, out  int64 // input frames written, output frames made
+}
+
+// NewResampler starts a stream of channels-channel input at rate Hz.
+func NewResampler(rate, channels int) *Resampler {
+	r := &Resampler{rate: rate, channels: channels, hist: make([][]float32, channels)}
+	if rate != AudioRate {
+		r.rs = newResampler(rate)
 	}
-	rs := newResampler(rate)
-	outFrames := int((int64(frames)*rs.up + rs.down - 1) / rs.down)
-	out := make([]int16, outFrames*channels)
-	// Channels are independent: one goroutine each uses both cores.
+	return r
+}
+
+// Write takes interleaved input frames and appends to dst the output they
+// complete; it returns dst.
+func (r *Resampler) Write(dst []int16, in []float32) []int16 {
+	frames := len(in) / r.channels
+	in = in[:frames*r.channels]
+	r.in += int64(frames)
+	if r.rs == nil {
+		for _, v := range in {
+			dst = append(dst, toInt16(v))
+		}
+		r.out = r.in
+		return dst
+	}
+	for c := range r.channels {
+		for i := c; i < len(in); i += r.channels {
+			r.hist[c] = append(r.hist[c], in[i])
+		}
+	}
+	// Output j is complete once input idx(j)+half has arrived:
+	// floor(j·down/up) < in−half ⇔ j < (in−half)·up/down.
+	var ready int64
+	if avail := r.in - int64(r.rs.half); avail > 0 {
+		ready = (avail*r.rs.up + r.rs.down - 1) / r.rs.down
+	}
+	return r.emit(dst, ready)
+}
+
+// Flush appends the rest of the output, silence standing for the input
+// past the end, and returns dst. The stream must not be written after.
+func (r *Resampler) Flush(dst []int16) []int16 {
+	if r.rs == nil {
+		return dst
+	}
+	return r.emit(dst, Frames48k(r.in, r.rate))
+}
+
+// emit appends outputs r.out..end-1 and drops the input no later output
+// needs.
+func (r *Resampler) emit(dst []int16, end int64) []int16 {
+	n := end - r.out
+	if n <= 0 {
+		return dst
+	}
+	at := len(dst)
+	dst = slices.Grow(dst, int(n)*r.channels)[:at+int(n)*r.channels]
+	out := dst[at:]
 	var wg sync.WaitGroup
-	for c := range channels {
-		wg.Go(func() {
-			x := make([]float32, frames)
-			for i := range x {
-				x[i] = in[i*channels+c]
-			}
-			rs.run(x, out[c:], channels, outFrames)
-		})
+	for c := r.channels - 1; c >= 0; c-- {
+		run := func() { r.rs.run(r.hist[c], r.histAt, out[c:], r.channels, r.out, end) }
+		if c > 0 && n >= 4096 { // channels are independent: the others on their own cores
+			wg.Go(run)
+		} else {
+			run()
+		}
 	}
 	wg.Wait()
-	return out
+	r.out = end
+	if drop := r.out*r.rs.down/r.rs.up - int64(r.rs.half) + 1 - r.histAt; drop > 0 {
+		drop = min(drop, int64(len(r.hist[0])))
+		for c := range r.hist {
+			r.hist[c] = r.hist[c][:copy(r.hist[c], r.hist[c][drop:])]
+		}
+		r.histAt += drop
+	}
+	return dst
 }
 
 // resampler holds the polyphase filter bank for one input rate.
@@ -93,17 +169,19 @@ func newResampler(rate int) *resampler {
 	return rs
 }
 
-// run filters one channel x into out[0], out[stride], … (n outputs).
-func (rs *resampler) run(x []float32, out []int16, stride, n int) {
-	for j := range n {
-		pos := int64(j) * rs.down
+// run filters one channel into out[0], out[stride], …: outputs j0..j1-1.
+// x holds input frames from x0 on; frames outside it are taken as silence
+// (callers keep every frame these outputs need that exists).
+func (rs *resampler) run(x []float32, x0 int64, out []int16, stride int, j0, j1 int64) {
+	for j := j0; j < j1; j++ {
+		pos := j * rs.down
 		idx := pos / rs.up
 		ph := pos % rs.up
 		if rs.phases != rs.up {
 			ph = ph * rs.phases / rs.up
 		}
 		row := rs.coef[int(ph)*rs.taps : int(ph+1)*rs.taps]
-		base := int(idx) - rs.half + 1
+		base := int(idx-x0) - rs.half + 1
 		var acc float32
 		if base >= 0 && base+rs.taps <= len(x) {
 			xs := x[base : base+rs.taps]
@@ -117,7 +195,7 @@ func (rs *resampler) run(x []float32, out []int16, stride, n int) {
 				}
 			}
 		}
-		out[j*stride] = toInt16(acc)
+		out[int(j-j0)*stride] = toInt16(acc)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"segcast/bench"
 
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -107,5 +109,38 @@ func BenchmarkResample(b *testing.B) {
 			b.ReportMetric(float64(b.N)*10/b.Elapsed().Seconds(), "audio-s/s")
 			b.ReportMetric(float64(b.N)*10/(bench.ProcessCPU()-cpu0).Seconds(), "audio-s/cpu-s")
 		})
+	}
+}
+
+// A Resampler fed in blocks of any size makes exactly what Resample48k
+// makes of the whole input: loaders stream long files through it.
+func TestResamplerStreamMatchesWhole(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, rate := range []int{8000, 16000, 22050, 44100, 48000, 96000} {
+		for _, ch := range []int{1, 2} {
+			n := rate/3 + rng.IntN(1000) // a third of a second, ragged
+			in := make([]float32, n*ch)
+			for i := range in {
+				in[i] = float32(rng.Float64()*2 - 1)
+			}
+			whole := Resample48k(in, ch, rate)
+			if int64(len(whole)) != Frames48k(int64(n), rate)*int64(ch) {
+				t.Fatalf("%d Hz: %d samples, Frames48k says %d", rate, len(whole), Frames48k(int64(n), rate)*int64(ch))
+			}
+			r := NewResampler(rate, ch)
+			var got []int16
+			for rest := in; len(rest) > 0; {
+				k := min(len(rest)/ch, 1+rng.IntN(700)) * ch
+				got = r.Write(got, rest[:k])
+				rest = rest[k:]
+			}
+			got = r.Flush(got)
+			if !slices.Equal(got, whole) {
+				t.Errorf("%d Hz ×%d: streamed output (%d samples) differs from the whole (%d)", rate, ch, len(got), len(whole))
+			}
+			if r.rs != nil && len(r.hist[0]) > r.rs.taps+700 {
+				t.Errorf("%d Hz: holds %d input frames after the stream", rate, len(r.hist[0]))
+			}
+		}
 	}
 }

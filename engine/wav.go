@@ -52,48 +52,188 @@ const DefaultWAVLimit = 3600 * 48000 * 2 * 4
 // hides that. The one exception is the size 0xFFFFFFFF that streaming
 // writers leave, meaning "to the end of the file".
 func ReadWAV(r io.Reader, limit int64) (WAV, error) {
+	wr, err := NewWAVReader(r)
+	if err != nil {
+		return WAV{}, err
+	}
+	if wr.DataBytes > limit {
+		return WAV{}, fmt.Errorf("data chunk: %d MiB, over the limit of %d MiB", wr.DataBytes>>20, limit>>20)
+	}
+	w := wr.WAV
+	buf := make([]float32, 1<<14)
+	for {
+		n, err := wr.Read(buf)
+		// Appending as bytes arrive: a header lying about the size costs
+		// no more memory than the file really has.
+		w.Samples = append(w.Samples, buf[:n]...)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return WAV{}, err
+		}
+		if wr.read > limit {
+			return WAV{}, fmt.Errorf("data chunk: over the limit of %d MiB", limit>>20)
+		}
+	}
+	if len(w.Samples) == 0 {
+		return WAV{}, errors.New("no audio samples")
+	}
+	return w, nil
+}
+
+// WAVReader decodes a WAV stream's samples block by block, so that a long
+// file is never held whole as bytes: a loader checks from the header what
+// the sound will cost, then converts it as it reads.
+type WAVReader struct {
+	WAV // the format; Samples stays empty
+	// DataBytes is the data chunk's size from the header, or -1 when a
+	// streaming writer left it open (the data runs to the end of the file).
+	DataBytes int64
+	// HeaderBytes is where the data starts in the file.
+	HeaderBytes int64
+	r           io.Reader
+	read        int64 // data bytes read so far
+	raw         []byte
+}
+
+// NewWAVReader parses the header up to the start of the data chunk.
+func NewWAVReader(r io.Reader) (*WAVReader, error) {
 	var hdr [12]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return WAV{}, fmt.Errorf("not a WAV file: too short for a RIFF header")
+		return nil, fmt.Errorf("not a WAV file: too short for a RIFF header")
 	}
 	if string(hdr[0:4]) != "RIFF" || string(hdr[8:12]) != "WAVE" {
-		return WAV{}, fmt.Errorf("not a WAV file: want RIFF/WAVE magic, got %q/%q", hdr[0:4], hdr[8:12])
+		return nil, fmt.Errorf("not a WAV file: want RIFF/WAVE magic, got %q/%q", hdr[0:4], hdr[8:12])
 	}
-	var w WAV
+	w := &WAVReader{r: r, HeaderBytes: int64(len(hdr))}
 	haveFmt := false
 	for {
 		var ch [8]byte
 		if _, err := io.ReadFull(r, ch[:]); err != nil {
 			if !haveFmt {
-				return WAV{}, fmt.Errorf("no fmt chunk")
+				return nil, fmt.Errorf("no fmt chunk")
 			}
-			return WAV{}, fmt.Errorf("no data chunk")
+			return nil, fmt.Errorf("no data chunk")
 		}
+		w.HeaderBytes += int64(len(ch))
 		id := string(ch[0:4])
 		size := int64(binary.LittleEndian.Uint32(ch[4:8]))
 		switch id {
 		case "fmt ":
 			if size < 16 || size > wavMaxFmt {
-				return WAV{}, fmt.Errorf("fmt chunk: size %d, want 16..%d", size, wavMaxFmt)
+				return nil, fmt.Errorf("fmt chunk: size %d, want 16..%d", size, wavMaxFmt)
 			}
 			buf := make([]byte, size+size%2)
 			if _, err := io.ReadFull(r, buf); err != nil {
-				return WAV{}, fmt.Errorf("fmt chunk: truncated")
+				return nil, fmt.Errorf("fmt chunk: truncated")
 			}
 			if err := w.parseFmt(buf[:size]); err != nil {
-				return WAV{}, fmt.Errorf("fmt chunk: %w", err)
+				return nil, fmt.Errorf("fmt chunk: %w", err)
 			}
 			haveFmt = true
 		case "data":
 			if !haveFmt {
-				return WAV{}, fmt.Errorf("data chunk before fmt chunk")
+				return nil, fmt.Errorf("data chunk before fmt chunk")
 			}
-			return w, w.readData(r, size, limit)
+			w.DataBytes = size
+			if size == wavStreamSize {
+				w.DataBytes = -1
+			}
+			return w, nil
 		default:
 			// LIST, fact, cue… : skip, with the pad byte of odd sizes.
 			if _, err := io.CopyN(io.Discard, r, size+size%2); err != nil {
-				return WAV{}, fmt.Errorf("%q chunk: truncated", id)
+				return nil, fmt.Errorf("%q chunk: truncated", id)
 			}
+		}
+		w.HeaderBytes += size + size%2
+	}
+}
+
+// frameBytes is the size of one sample frame in the file.
+func (w *WAVReader) frameBytes() int64 { return int64(w.Bits / 8 * w.Channels) }
+
+// Frames is the number of sample frames the data holds: from the header,
+// or from dataBytes (what the file has after the header) when the header
+// leaves the size open.
+func (w *WAVReader) Frames(dataBytes int64) int64 {
+	if w.DataBytes >= 0 {
+		dataBytes = w.DataBytes
+	}
+	return dataBytes / w.frameBytes()
+}
+
+// Read decodes whole sample frames into dst (interleaved, scaled to
+// [-1, 1]) and returns how many samples it wrote. After the last frame it
+// returns io.EOF; a data chunk that ends before its header's size is an
+// error. A dangling part of a frame at the end is dropped.
+func (w *WAVReader) Read(dst []float32) (int, error) {
+	fb := w.frameBytes()
+	want := int64(len(dst)/w.Channels) * fb
+	if w.DataBytes >= 0 {
+		left := w.DataBytes - w.read
+		if left < fb { // done, but for a dangling part of a frame
+			return 0, w.skip(left)
+		}
+		want = min(want, left/fb*fb)
+	}
+	if int64(cap(w.raw)) < want {
+		w.raw = make([]byte, want)
+	}
+	raw := w.raw[:want]
+	n, err := io.ReadFull(w.r, raw)
+	w.read += int64(n)
+	switch {
+	case err == nil:
+	case (err == io.EOF || err == io.ErrUnexpectedEOF) && w.DataBytes < 0:
+		err = nil
+		if n < int(fb) {
+			err = io.EOF
+		}
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		return 0, w.truncated()
+	default:
+		return 0, fmt.Errorf("data chunk: %w", err)
+	}
+	frames := n / int(fb)
+	w.decode(dst[:frames*w.Channels], raw)
+	return frames * w.Channels, err
+}
+
+// skip reads past the last n bytes of the data chunk, then reports io.EOF.
+func (w *WAVReader) skip(n int64) error {
+	got, err := io.CopyN(io.Discard, w.r, n)
+	w.read += got
+	if err != nil {
+		return w.truncated()
+	}
+	return io.EOF
+}
+
+func (w *WAVReader) truncated() error {
+	return fmt.Errorf("data chunk truncated: header says %d bytes, file has %d", w.DataBytes, w.read)
+}
+
+// decode converts whole frames of raw into dst.
+func (w *WAVReader) decode(dst []float32, raw []byte) {
+	bps := w.Bits / 8
+	for i := range dst {
+		b := raw[i*bps:]
+		switch {
+		case w.Float:
+			v := math.Float32frombits(binary.LittleEndian.Uint32(b))
+			if v != v { // NaN would poison the resampler's sums
+				v = 0
+			}
+			dst[i] = max(-1, min(1, v))
+		case bps == 2:
+			dst[i] = float32(int16(binary.LittleEndian.Uint16(b))) / (1 << 15)
+		case bps == 3:
+			v := int32(uint32(b[0])<<8|uint32(b[1])<<16|uint32(b[2])<<24) >> 8
+			dst[i] = float32(v) / (1 << 23)
+		default:
+			dst[i] = float32(float64(int32(binary.LittleEndian.Uint32(b))) / (1 << 31))
 		}
 	}
 }
@@ -139,60 +279,6 @@ func (w *WAV) parseFmt(b []byte) error {
 	}
 	if want := w.Channels * w.Bits / 8; blockAlign != want {
 		return fmt.Errorf("block align %d, want %d for %d channels of %d bits", blockAlign, want, w.Channels, w.Bits)
-	}
-	return nil
-}
-
-func (w *WAV) readData(r io.Reader, size, limit int64) error {
-	var raw []byte
-	if size == wavStreamSize {
-		b, err := io.ReadAll(io.LimitReader(r, limit+1))
-		if err != nil {
-			return fmt.Errorf("data chunk: %w", err)
-		}
-		if int64(len(b)) > limit {
-			return fmt.Errorf("data chunk: over the limit of %d MiB", limit>>20)
-		}
-		raw = b
-	} else {
-		if size > limit {
-			return fmt.Errorf("data chunk: %d MiB, over the limit of %d MiB", size>>20, limit>>20)
-		}
-		// ReadAll grows as bytes arrive, so a header lying about the size
-		// costs no more memory than the file really has.
-		b, err := io.ReadAll(io.LimitReader(r, size))
-		if err != nil {
-			return fmt.Errorf("data chunk: %w", err)
-		}
-		if int64(len(b)) < size {
-			return fmt.Errorf("data chunk truncated: header says %d bytes, file has %d", size, len(b))
-		}
-		raw = b
-	}
-	bps := w.Bits / 8
-	frames := len(raw) / (bps * w.Channels)
-	if frames == 0 {
-		return errors.New("no audio samples")
-	}
-	raw = raw[:frames*bps*w.Channels]
-	w.Samples = make([]float32, frames*w.Channels)
-	for i := range w.Samples {
-		b := raw[i*bps:]
-		switch {
-		case w.Float:
-			v := math.Float32frombits(binary.LittleEndian.Uint32(b))
-			if v != v { // NaN would poison the resampler's sums
-				v = 0
-			}
-			w.Samples[i] = max(-1, min(1, v))
-		case bps == 2:
-			w.Samples[i] = float32(int16(binary.LittleEndian.Uint16(b))) / (1 << 15)
-		case bps == 3:
-			v := int32(uint32(b[0])<<8|uint32(b[1])<<16|uint32(b[2])<<24) >> 8
-			w.Samples[i] = float32(v) / (1 << 23)
-		default:
-			w.Samples[i] = float32(float64(int32(binary.LittleEndian.Uint32(b))) / (1 << 31))
-		}
 	}
 	return nil
 }

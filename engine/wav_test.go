@@ -3,7 +3,9 @@ package engine
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -174,6 +176,26 @@ func FuzzReadWAV(f *testing.F) {
 			if !(v >= -1 && v <= 1) {
 				t.Fatalf("sample %v outside [-1, 1]", v)
 			}
+		}
+		// Block by block, as loaders read, gives the same samples.
+		r, err := NewWAVReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("ReadWAV accepted what NewWAVReader refuses: %v", err)
+		}
+		var got []float32
+		buf := make([]float32, 3*r.Channels)
+		for {
+			n, err := r.Read(buf)
+			got = append(got, buf[:n]...)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("block read: %v", err)
+			}
+		}
+		if !slices.Equal(got, w.Samples) {
+			t.Fatalf("block reads gave %d samples, ReadWAV %d", len(got), len(w.Samples))
 		}
 	})
 }

@@ -116,6 +116,12 @@ func (y *Y4MReader) FrameBytes() int64 {
 
 // Next returns the next frame, or io.EOF after the last one.
 func (y *Y4MReader) Next() (*image.YCbCr, error) {
+	return y.NextInto(nil)
+}
+
+// NextInto is Next reading into img when it is a packed 4:2:0 image of
+// the stream's size (a new one is made when img is nil).
+func (y *Y4MReader) NextInto(img *image.YCbCr) (*image.YCbCr, error) {
 	line, err := y.line()
 	if err == io.EOF {
 		return nil, io.EOF
@@ -126,7 +132,9 @@ func (y *Y4MReader) Next() (*image.YCbCr, error) {
 	if line != "FRAME" && !strings.HasPrefix(line, "FRAME ") {
 		return nil, fmt.Errorf("frame %d: want FRAME header, got %.20q", y.n, line)
 	}
-	img := image.NewYCbCr(image.Rect(0, 0, y.Width, y.Height), image.YCbCrSubsampleRatio420)
+	if img == nil || img.Rect != image.Rect(0, 0, y.Width, y.Height) || img.SubsampleRatio != image.YCbCrSubsampleRatio420 {
+		img = image.NewYCbCr(image.Rect(0, 0, y.Width, y.Height), image.YCbCrSubsampleRatio420)
+	}
 	got := 0
 	for _, plane := range [][]byte{img.Y, img.Cb, img.Cr} {
 		n, err := io.ReadFull(y.r, plane)
@@ -148,26 +156,29 @@ func (y *Y4MReader) Next() (*image.YCbCr, error) {
 // loadY4M loads a Y4M file, with the sound of a WAV of the same base name
 // beside it when there is one.
 func loadY4M(ctx context.Context, path string, l *loader) (*Segment, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, withoutPath(err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
+	f, fi, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
 	y, err := NewY4MReader(f)
 	if err != nil {
 		return nil, err
 	}
+	if y.Rate != (Rate{}) {
+		if err := CheckFPS(y.Rate); err != nil {
+			return nil, fmt.Errorf("F tag: %w", err)
+		}
+	}
 	seg := &Segment{Name: baseName(path), Source: path, Rate: l.rate(y.Rate)}
+	var snd *wavFile
 	stem := strings.TrimSuffix(path, filepath.Ext(path))
 	for _, wav := range []string{stem + ".wav", stem + ".WAV"} {
 		if _, err := os.Stat(wav); err == nil {
-			if err := l.loadAudio(seg, wav); err != nil {
+			if snd, err = l.openWAV(wav); err != nil {
 				return nil, fmt.Errorf("%s: %w", filepath.Base(wav), err)
 			}
+			defer snd.Close()
 			break
 		}
 	}
@@ -176,19 +187,27 @@ func loadY4M(ctx context.Context, path string, l *loader) (*Segment, error) {
 	}
 	// FRAME headers are usually bare: "FRAME\n".
 	expect := int((fi.Size() - int64(y.HeaderLen)) / (y.FrameBytes() + 6))
-	l.begin(image.Pt(y.Width, y.Height), expect)
+	if err := l.begin(image.Pt(y.Width, y.Height), expect); err != nil {
+		return nil, err
+	}
+	if snd != nil {
+		if err := l.readWAV(seg, snd); err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Base(snd.Name()), err)
+		}
+	}
+	var img *image.YCbCr
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		img, err := y.Next()
+		img, err = y.NextInto(img)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return nil, err
 		}
-		if err := l.add(img); err != nil {
+		if img, err = l.add(img); err != nil {
 			return nil, fmt.Errorf("frame %d: %w", l.done(), err)
 		}
 	}
