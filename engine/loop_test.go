@@ -20,6 +20,7 @@ type loopFrames struct {
 	img        *image.YCbCr
 	mu         sync.Mutex
 	prefetched []int // Prefetch calls, in order
+	releases   int
 }
 
 func (m *loopFrames) Len() int { return m.n }
@@ -41,7 +42,17 @@ func (m *loopFrames) prefetches() []int {
 	return append([]int(nil), m.prefetched...)
 }
 func (m *loopFrames) Bytes() int64 { return 0 }
-func (m *loopFrames) Release()     {}
+func (m *loopFrames) Release() {
+	m.mu.Lock()
+	m.releases++
+	m.mu.Unlock()
+}
+
+func (m *loopFrames) released() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.releases
+}
 
 // loopAudio is stereo sound whose left sample at s is s%30000+1 and whose
 // right sample is the segment's id, so every output sample tells which
@@ -96,6 +107,7 @@ type videoRec struct {
 	deadline     time.Duration
 	seg, idx     int
 	img          *image.YCbCr
+	entry        EntryID
 }
 
 type audioRec struct {
@@ -105,6 +117,7 @@ type audioRec struct {
 	seg          int
 	idx          int64
 	samples      []int16
+	entry        EntryID
 }
 
 // loopRecSink keeps everything (short runs only).
@@ -118,7 +131,7 @@ type loopRecSink struct {
 func (r *loopRecSink) WriteVideo(f *VideoFrame) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.video = append(r.video, videoRec{f.Seq, f.MediaNS, f.RTP, f.Deadline, f.Segment, f.SourceIndex, f.Image})
+	r.video = append(r.video, videoRec{f.Seq, f.MediaNS, f.RTP, f.Deadline, f.Segment, f.SourceIndex, f.Image, f.Entry})
 	r.order = append(r.order, 'v')
 }
 
@@ -126,7 +139,7 @@ func (r *loopRecSink) WriteAudio(c *AudioChunk) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.audio = append(r.audio, audioRec{c.Seq, c.MediaNS, c.RTP, c.Deadline, c.Segment, c.SourceIndex,
-		append([]int16(nil), c.Samples...)})
+		append([]int16(nil), c.Samples...), c.Entry})
 	r.order = append(r.order, 'a')
 }
 
@@ -756,8 +769,30 @@ func TestLoopConcurrentCommands(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- l.Run(ctx) }()
+	var ids []EntryID
+	l.OnEvent(func(Event) {})
 	for i := range 2000 {
-		switch i % 9 {
+		switch i % 14 {
+		case 9:
+			id, err := l.Enqueue(loopSeg(8, Rate25, 3, 2000, 32, 18), EnqueueOptions{Mode: Mode(i / 14 % 2)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		case 10:
+			_ = l.Cancel(ids[len(ids)/2])
+		case 11:
+			l.Interrupt(i%3 == 0)
+			l.Play()
+		case 12:
+			if i%4 == 0 {
+				_ = l.SetIdle(loopSeg(7, Rate30, 4, 0, 32, 18))
+			} else {
+				_ = l.SetIdle(nil)
+			}
+		case 13:
+			_ = l.Entries()
+			_, _ = l.Entry(ids[0])
 		case 0:
 			l.Pause()
 		case 1:
