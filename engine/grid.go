@@ -45,21 +45,28 @@ func floorDiv(a, b int64) int64 {
 }
 
 // segPos is a position inside a segment, kept in the units that stay
-// exact: voff is a source time (ns) the position was set to (a seek),
-// d the output frames played since, a the source sample reached (48 kHz).
-// Video shows the source frame at voff + FrameNS(d) of the output rate, so
-// a segment played from its start shows the same frames on every pass and
-// a pause resumes on the very next frame and sample.
+// exact: voff is a source time (ns) the position was set to (a seek), d
+// the output frames played since. Video shows the source frame at
+// voff + FrameNS(d) of the output rate, so a segment played from its
+// start shows the same frames on every pass and a pause resumes on the
+// very next frame. The sound is derived from d, never carried over: at
+// position d it is at source sample abase + frameSample(d) (abase: the
+// sample at voff), so however often playback stops and resumes, picture
+// and sound stay within a sample of each other. Within one stretch of
+// playback the sound runs on sample by sample; a resume (after a pause or
+// an underrun) may repeat or skip one sample at fractional rates (never
+// at 25, 30 or 60 fps, where a frame is a whole number of samples).
 type segPos struct {
-	voff, d, a int64
+	voff, d, abase int64
 }
 
-// posAt returns the position reached offset frames on from p when p was
-// at output frame k0 (its first sample at s0), the sound running on with
-// the output samples.
-func posAt(r Rate, p segPos, k0, s0, k int64) segPos {
-	return segPos{voff: p.voff, d: p.d + k - k0, a: p.a + frameSample(r, k) - s0}
+// posAt returns p advanced from output frame k0 to frame k.
+func posAt(p segPos, k0, k int64) segPos {
+	return segPos{voff: p.voff, d: p.d + k - k0, abase: p.abase}
 }
+
+// sample is the source sample where the sound is at p.
+func (p segPos) sample(out Rate) int64 { return p.abase + frameSample(out, p.d) }
 
 // offset is p as a time into the segment, for Position and the UI.
 func (p segPos) offset(out Rate) int64 { return p.voff + out.FrameNS(p.d) }
@@ -74,7 +81,7 @@ func slotFrames(s *Segment, out Rate, p segPos) int64 {
 		video = out.FramesIn(segmentRate(s).FrameNS(n)-p.voff) - p.d
 	}
 	if s.Audio != nil {
-		if rest := s.Audio.Len() - p.a; rest > 0 {
+		if rest := s.Audio.Len() - p.sample(out); rest > 0 {
 			audio = ceilMulDiv(rest, out.Num, AudioRate*out.Den)
 		}
 	}

@@ -243,6 +243,7 @@ func (f *liveFrames) Release() {
 		if st := f.cfg.Store; st != nil {
 			st.give(int64(len(f.frames)) * f.frame)
 		}
+		f.base += len(f.frames) // Len stays what was appended
 		f.frames, f.pcm = nil, nil
 	}
 	f.mu.Unlock()
@@ -275,6 +276,9 @@ func (a *liveAudio) Fill(dst []int16, off int64) {
 	hi := max(min(a.abase+int64(len(a.pcm))/int64(max(a.cfg.Channels, 1)), off+n), lo)
 	clear(dst[:2*(lo-off)])
 	clear(dst[2*(hi-off):])
+	if lo == hi {
+		return
+	}
 	src := a.pcm
 	if a.cfg.Channels == 1 {
 		for i := lo; i < hi; i++ {

@@ -408,7 +408,7 @@ func (l *Loop) fillAudio(c *AudioChunk) (first *run) {
 			run = min(run, r.send-s)
 		}
 		part := dst[2*i : 2*(i+run)]
-		src := r.pos.a + s - r.s0
+		src := r.a0 + s - r.s0
 		if a := r.audio(); a != nil {
 			a.Fill(part, src)
 			if r.endBy == endCut || r.endBy == endUnderrun {

@@ -45,14 +45,14 @@ const (
 )
 
 // head is the playlist's play head. While a playlist run is on air the
-// head follows it (run is that run's id, k0 and s0 its first frame and
-// sample); otherwise it stands at pos.
+// head follows it (run is that run's id, k0 its first frame); otherwise
+// it stands at pos.
 type head struct {
-	state  headState
-	seg    int
-	pos    segPos
-	run    uint64
-	k0, s0 int64
+	state headState
+	seg   int
+	pos   segPos
+	run   uint64
+	k0    int64
 }
 
 // Add appends seg to the playlist and returns its index (-1 for nil or a
@@ -190,7 +190,7 @@ func (l *Loop) Seek(seg int, offset time.Duration) error {
 		return fmt.Errorf("seek: offset %v outside segment %d (%q, 0 to %v)",
 			offset, seg, l.lay.segs[seg].Name, time.Duration(slot))
 	}
-	l.moveHead(seg, segPos{voff: int64(offset), a: floorDiv(int64(offset)*(AudioRate/1000), 1e6)})
+	l.moveHead(seg, segPos{voff: int64(offset), abase: floorDiv(int64(offset)*(AudioRate/1000), 1e6)})
 	return nil
 }
 
@@ -262,7 +262,7 @@ func (l *Loop) headPos() segPos {
 	if h.run == 0 {
 		return h.pos
 	}
-	return posAt(l.cfg.Rate, h.pos, h.k0, h.s0, max(l.headK, h.k0))
+	return posAt(h.pos, h.k0, max(l.headK, h.k0))
 }
 
 func (l *Loop) checkIndex(op string, seg int) error {

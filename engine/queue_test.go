@@ -12,7 +12,7 @@ import (
 // [k0, k1) (k1 < 0: to the end of the recording) show seg from position
 // (d0, a0), its sound from output sample wantFirstSample(k0); a nil seg is
 // the idle picture with silence; cut fades the last 240 samples before
-// k1's first sample.
+// k1's first sample; hold shows frame position d0 throughout, silent.
 type span struct {
 	seg    *Segment
 	id     int16 // loopSeg id: the right channel
@@ -20,6 +20,7 @@ type span struct {
 	k0, k1 int64
 	d0, a0 int64
 	cut    bool
+	hold   bool
 }
 
 // checkSpans checks every recorded frame and sample against spans, which
@@ -41,7 +42,10 @@ func checkSpans(t *testing.T, rec *loopRecSink, out Rate, spans []span) {
 		}
 		sp := spans[j]
 		wantIdx := -1
-		if sp.seg != nil {
+		switch {
+		case sp.hold:
+			wantIdx = wantSourceFrame(sp.seg, out, sp.d0)
+		case sp.seg != nil:
 			wantIdx = wantSourceFrame(sp.seg, out, sp.d0+v.seq-sp.k0)
 		}
 		if v.idx != wantIdx || v.entry != sp.entry {
@@ -60,7 +64,7 @@ func checkSpans(t *testing.T, rec *loopRecSink, out Rate, spans []span) {
 		}
 		sp := spans[j]
 		var l, r int16
-		if sp.seg != nil && sp.seg.Audio != nil {
+		if sp.seg != nil && sp.seg.Audio != nil && !sp.hold {
 			l, r = loopSample(sp.id, sp.a0+o-wantFirstSample(out, sp.k0), sp.seg.Audio.Len())
 			if s1 := wantFirstSample(out, end(sp)); sp.cut && o >= s1-240 {
 				g := int32(s1 - o)

@@ -47,6 +47,7 @@ type run struct {
 	gen    uint64 // listGen (runList) or idleGen (idle runs) when planned
 	k0, s0 int64  // first frame, its first sample
 	pos    segPos // position in seg at k0
+	a0     int64  // source sample at s0: pos.sample
 	natEnd int64  // frame where its content runs out; -1 unknown
 	end    int64  // first frame after the run; -1 until decided
 	send   int64  // frameSample(end)
@@ -139,14 +140,13 @@ func (l *Loop) decideEnd(r *run, h *horizon) {
 	switch {
 	case l.preempted(r):
 		at, by = cut, endCut
-	case r.hold == holdLast && l.ready(r.ent, r.pos):
+	case r.hold == holdLast && l.resumable(r, cut, h.need):
 		at, by = cut, endResume
 	}
 	if r.kind == runEntry && r.hold == holdNone && r.natEnd < 0 {
-		st := r.seg.live.state()
-		if st.ended {
+		if r.seg.live.state().ended {
 			r.natEnd = r.k0 + slotFrames(r.seg, out, r.pos)
-		} else if ku := l.covered(r, st); ku < h.need && (at < 0 || ku < at) {
+		} else if ku := l.covered(r.seg, r.pos, r.k0); ku < h.need && (at < 0 || ku < at) {
 			at, by = max(ku, r.k0), endUnderrun
 		}
 	}
@@ -167,7 +167,7 @@ func (l *Loop) endRun(r *run, at int64, by endKind) {
 		if by == endNatural {
 			l.advanceHead()
 		} else {
-			l.head.pos, l.head.run = posAt(out, r.pos, r.k0, r.s0, at), 0
+			l.head.pos, l.head.run = posAt(r.pos, r.k0, at), 0
 		}
 	}
 	if r.kind == runEntry && (by == endNatural || by == endCut) {
@@ -180,7 +180,7 @@ func (l *Loop) after(r *run) run {
 	k := r.end
 	switch r.endBy {
 	case endUnderrun:
-		return l.newRun(runEntry, holdLast, r.seg, r.ent, k, posAt(l.cfg.Rate, r.pos, r.k0, r.s0, k))
+		return l.newRun(runEntry, holdLast, r.seg, r.ent, k, posAt(r.pos, r.k0, k))
 	case endResume:
 		return l.newRun(runEntry, holdNone, r.seg, r.ent, k, r.pos)
 	}
@@ -208,7 +208,7 @@ func (l *Loop) nextRun(k int64) run {
 	switch h.state {
 	case headPlaying:
 		r := l.newRun(runList, holdNone, l.lay.segs[h.seg], nil, k, h.pos)
-		h.run, h.k0, h.s0 = r.id, r.k0, r.s0
+		h.run, h.k0 = r.id, r.k0
 		return r
 	case headPaused:
 		return l.newRun(runList, holdHead, l.lay.segs[h.seg], nil, k, h.pos)
@@ -227,7 +227,7 @@ func (l *Loop) newRun(kind runKind, hold holdKind, seg *Segment, e *entry, k int
 	out := l.cfg.Rate
 	l.lastRn++
 	r := run{id: l.lastRn, kind: kind, hold: hold, seg: seg, ent: e, k0: k, s0: frameSample(out, k),
-		pos: p, natEnd: -1, end: -1}
+		pos: p, a0: p.sample(out), natEnd: -1, end: -1}
 	switch kind {
 	case runList:
 		r.idx, r.lay, r.gen = l.head.seg, l.lay, l.listGen
@@ -286,18 +286,27 @@ func (l *Loop) ready(e *entry, p segPos) bool {
 	if segmentRate(e.seg).FrameNS(st.frames)-p.offset(out) < need {
 		return false
 	}
-	return e.seg.Audio == nil || (st.samples-p.a)*1e9 >= need*AudioRate
+	return e.seg.Audio == nil || (st.samples-p.sample(out))*1e9 >= need*AudioRate
 }
 
-// covered returns the first output frame a live run r cannot play from
-// what has arrived: frame k needs its source frame and the sound up to
-// frameSample(k+1).
-func (l *Loop) covered(r *run, st liveState) int64 {
+// resumable reports whether an underrun hold r may end at frame k: the
+// producer ended, or its pre-roll is buffered again and covers the frames
+// to need, so playback does not run dry at once. mu is held.
+func (l *Loop) resumable(r *run, k, need int64) bool {
+	return r.seg.live.state().ended || l.ready(r.ent, r.pos) && l.covered(r.seg, r.pos, k) >= need
+}
+
+// covered returns the first output frame that live segment s, played
+// from position p at output frame k0, cannot play from what has arrived
+// (an ended segment: its end): frame k needs its source frame and the
+// sound up to frameSample(k+1).
+func (l *Loop) covered(s *Segment, p segPos, k0 int64) int64 {
 	out := l.cfg.Rate
-	end := r.k0 - r.pos.d + out.FramesIn(segmentRate(r.seg).FrameNS(st.frames)-r.pos.voff)
-	if r.seg.Audio != nil {
-		// The last k with frameSample(k) ≤ the content sample where sound ends.
-		end = min(end, sampleFrame(out, st.samples-r.pos.a+r.s0+1)-1)
+	st := s.live.state()
+	end := k0 - p.d + out.FramesIn(segmentRate(s).FrameNS(st.frames)-p.voff)
+	if s.Audio != nil {
+		// The last k with frameSample(k) ≤ the output sample where the sound ends.
+		end = min(end, sampleFrame(out, st.samples-p.sample(out)+frameSample(out, k0)+1)-1)
 	}
 	return end
 }
@@ -320,7 +329,7 @@ func (l *Loop) retire() {
 
 func (l *Loop) retireRun(r *run) {
 	e := r.ent
-	if r.hold == holdLast && r.end > r.k0 {
+	if r.hold == holdLast { // 0 long when data came in time after the fade began
 		out := l.cfg.Rate
 		d := out.FrameNS(r.end) - out.FrameNS(r.k0)
 		l.stats.Underruns++
