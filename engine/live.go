@@ -34,8 +34,9 @@ type LiveSegment struct {
 	mu       sync.Mutex
 	frames   []*image.YCbCr // frames base…base+len−1 still held
 	base     int
-	pcm      []int16 // interleaved sound from sample abase on
+	pcm      [][]int16 // appended sound, interleaved, from sample abase on
 	abase    int64
+	pcmBytes int64
 	samples  int64 // sample frames appended
 	played   int   // frames before this are no longer needed
 	playedA  int64 // samples before this are no longer needed
@@ -92,8 +93,8 @@ func (s *LiveSegment) AppendFrame(img *image.YCbCr) error {
 	return nil
 }
 
-// AppendAudio adds interleaved 48 kHz samples (Channels per sample frame);
-// pcm is copied.
+// AppendAudio adds interleaved 48 kHz samples (Channels per sample frame).
+// The segment keeps pcm (no copy): do not modify it afterwards.
 func (s *LiveSegment) AppendAudio(pcm []int16) error {
 	ch := s.cfg.Channels
 	if ch == 0 || len(pcm)%ch != 0 {
@@ -104,8 +105,11 @@ func (s *LiveSegment) AppendAudio(pcm []int16) error {
 	if s.ended || s.released {
 		return fmt.Errorf("live %q: append audio: %w", s.cfg.Name, errLiveClosed)
 	}
-	s.pcm = append(s.pcm, pcm...)
-	s.samples += int64(len(pcm) / ch)
+	if len(pcm) > 0 {
+		s.pcm = append(s.pcm, pcm)
+		s.pcmBytes += 2 * int64(len(pcm))
+		s.samples += int64(len(pcm) / ch)
+	}
 	return nil
 }
 
@@ -198,9 +202,11 @@ func (s *LiveSegment) consumed(frame int, sample int64) {
 		}
 	}
 	if ch := int64(s.cfg.Channels); ch > 0 {
-		if drop := min(s.playedA, s.samples) - s.abase; drop > 0 {
-			s.pcm = s.pcm[drop*ch:]
-			s.abase += drop
+		for len(s.pcm) > 0 && s.abase+int64(len(s.pcm[0]))/ch <= s.playedA {
+			s.abase += int64(len(s.pcm[0])) / ch
+			s.pcmBytes -= 2 * int64(len(s.pcm[0]))
+			s.pcm[0] = nil
+			s.pcm = s.pcm[1:]
 		}
 	}
 	s.mu.Unlock()
@@ -232,7 +238,7 @@ func (f *liveFrames) Prefetch(int) {}
 func (f *liveFrames) Bytes() int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return int64(len(f.frames))*f.frame + 2*int64(len(f.pcm))
+	return int64(len(f.frames))*f.frame + f.pcmBytes
 }
 
 // Release frees the frames and the sound; appends fail afterwards.
@@ -244,7 +250,7 @@ func (f *liveFrames) Release() {
 			st.give(int64(len(f.frames)) * f.frame)
 		}
 		f.base += len(f.frames) // Len stays what was appended
-		f.frames, f.pcm = nil, nil
+		f.frames, f.pcm, f.pcmBytes = nil, nil, 0
 	}
 	f.mu.Unlock()
 	(*LiveSegment)(f).signal()
@@ -264,28 +270,31 @@ func (a *liveAudio) Channels() int { return a.cfg.Channels }
 func (a *liveAudio) Bytes() int64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return 2 * int64(len(a.pcm))
+	return a.pcmBytes
 }
 
 // Fill copies the held samples; anything not held is silence.
 func (a *liveAudio) Fill(dst []int16, off int64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	clear(dst)
+	ch := int64(a.cfg.Channels)
 	n := int64(len(dst) / 2)
-	lo := min(max(a.abase, off), off+n)
-	hi := max(min(a.abase+int64(len(a.pcm))/int64(max(a.cfg.Channels, 1)), off+n), lo)
-	clear(dst[:2*(lo-off)])
-	clear(dst[2*(hi-off):])
-	if lo == hi {
-		return
-	}
-	src := a.pcm
-	if a.cfg.Channels == 1 {
-		for i := lo; i < hi; i++ {
-			v := src[i-a.abase]
-			dst[2*(i-off)], dst[2*(i-off)+1] = v, v
+	start := a.abase // first sample of chunk
+	for _, c := range a.pcm {
+		end := start + int64(len(c))/ch
+		lo, hi := max(start, off), min(end, off+n)
+		if ch == 1 {
+			for i := lo; i < hi; i++ {
+				v := c[i-start]
+				dst[2*(i-off)], dst[2*(i-off)+1] = v, v
+			}
+		} else if lo < hi {
+			copy(dst[2*(lo-off):2*(hi-off)], c[2*(lo-start):2*(hi-start)])
 		}
-		return
+		if end >= off+n {
+			return
+		}
+		start = end
 	}
-	copy(dst[2*(lo-off):2*(hi-off)], src[2*(lo-a.abase):2*(hi-a.abase)])
 }

@@ -338,12 +338,14 @@ func TestLiveConfigErrors(t *testing.T) {
 	if err := ls.AppendFrame(image.NewYCbCr(image.Rect(0, 0, 30, 18), image.YCbCrSubsampleRatio420)); err == nil {
 		t.Error("wrong frame size accepted")
 	}
-	if err := ls.AppendAudio(make([]int16, 3)); err != nil {
-		t.Errorf("mono samples: %v", err)
+	for _, pcm := range [][]int16{{5, 6}, {7}} {
+		if err := ls.AppendAudio(pcm); err != nil {
+			t.Errorf("mono samples: %v", err)
+		}
 	}
-	dst := make([]int16, 8)
+	dst := make([]int16, 10)
 	ls.Segment().Audio.Fill(dst, -1)
-	if dst[0] != 0 || dst[2] != 0 || len(dst) != 8 {
+	if !slices.Equal(dst, []int16{0, 0, 5, 5, 6, 6, 7, 7, 0, 0}) {
 		t.Errorf("mono fill %v", dst)
 	}
 }

@@ -1,6 +1,3 @@
-// Package engine holds Segcast's media model: segments and their frame
-// store, the loaders, the sync test pattern, the exact timeline and the
-// sync loop that feeds sinks. It is pure Go: no cgo, no UI, no network.
 package engine
 
 import (
