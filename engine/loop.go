@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"slices"
 	"sync"
 	"time"
 )
@@ -147,19 +148,20 @@ func (l *Loop) Clock() Clock { return l.cfg.Clock }
 
 // AddSink adds a sink; the returned func removes it. After remove returns
 // no new call starts, but one in progress may still finish.
-func (l *Loop) AddSink(s Sink) (remove func()) {
-	e := &sinkEntry{s}
-	l.mu.Lock()
-	l.sinks = append(l.sinks[:len(l.sinks):len(l.sinks)], e)
-	l.mu.Unlock()
+func (l *Loop) AddSink(s Sink) (remove func()) { return subscribe(&l.mu, &l.sinks, &sinkEntry{s}) }
+
+// subscribe adds x to the list under mu and returns the func removing
+// it. The list is copied on change, so the loop may call a snapshot of it
+// outside mu.
+func subscribe[T comparable](mu *sync.Mutex, list *[]T, x T) (remove func()) {
+	mu.Lock()
+	*list = append((*list)[:len(*list):len(*list)], x)
+	mu.Unlock()
 	return func() {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		for i, x := range l.sinks {
-			if x == e {
-				l.sinks = append(append([]*sinkEntry{}, l.sinks[:i]...), l.sinks[i+1:]...)
-				return
-			}
+		mu.Lock()
+		defer mu.Unlock()
+		if i := slices.Index(*list, x); i >= 0 {
+			*list = slices.Delete(slices.Clone(*list), i, i+1)
 		}
 	}
 }

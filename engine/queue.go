@@ -343,20 +343,7 @@ func (l *Loop) Entry(id EntryID) (Entry, bool) {
 // OnEvent adds an event handler; the returned func removes it. Handlers
 // run on the loop's goroutine and must return quickly.
 func (l *Loop) OnEvent(f func(Event)) (remove func()) {
-	h := &eventHandler{f}
-	l.mu.Lock()
-	l.handlers = append(l.handlers[:len(l.handlers):len(l.handlers)], h)
-	l.mu.Unlock()
-	return func() {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		for i, x := range l.handlers {
-			if x == h {
-				l.handlers = append(append([]*eventHandler{}, l.handlers[:i]...), l.handlers[i+1:]...)
-				return
-			}
-		}
-	}
+	return subscribe(&l.mu, &l.handlers, &eventHandler{f})
 }
 
 type eventHandler struct{ f func(Event) }
