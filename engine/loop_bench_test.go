@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"image"
+	"runtime"
 	"segcast/bench"
 	"testing"
 	"time"
@@ -80,6 +81,13 @@ func BenchmarkLoopPushes(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e9, "s/media-s")
+	b.StopTimer()
+	// The live heap once played: the same whatever b.N (the segments are
+	// released, the history bounded), plus the test store's prefetch log.
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	b.ReportMetric(float64(m.HeapAlloc)/1024, "heap-KiB")
 	if events < 2*b.N*9 {
 		b.Fatalf("%d events for %d pushes", events, 10*b.N)
 	}
