@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -299,6 +300,9 @@ func (l *Loop) SetIdle(seg *Segment) error {
 	}
 	if l.idleSeg != nil {
 		l.idleOld = append(l.idleOld, l.idleSeg)
+	}
+	if i := slices.Index(l.idleOld, seg); i >= 0 { // set again before it was released
+		l.idleOld = slices.Delete(l.idleOld, i, i+1)
 	}
 	l.idleSeg = seg
 	l.idleGen++

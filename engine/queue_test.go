@@ -437,3 +437,19 @@ func TestQueueEnqueueErrors(t *testing.T) {
 		t.Error("ParseMode accepted later")
 	}
 }
+
+// An idle clip set again before the loop released it stays usable.
+func TestQueueIdleClipSetAgain(t *testing.T) {
+	l, rec, _ := newQueueLoop(Rate25)
+	a := loopSeg(1, Rate25, 10, 0, 32, 18)
+	b := loopSeg(2, Rate25, 10, 0, 32, 18)
+	_ = l.SetIdle(a)
+	_ = l.SetIdle(b)
+	_ = l.SetIdle(a)
+	loopRunFor(t, l, 2*time.Second)
+	if released(a) != 0 || released(b) != 1 {
+		t.Fatalf("released: a %d, b %d", released(a), released(b))
+	}
+	checkSpans(t, rec, Rate25, []span{{seg: a, id: 1, k0: 0, k1: 10}, {seg: a, id: 1, k0: 10, k1: 20},
+		{seg: a, id: 1, k0: 20, k1: 30}, {seg: a, id: 1, k0: 30, k1: 40}, {seg: a, id: 1, k0: 40, k1: -1}})
+}
