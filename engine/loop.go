@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"slices"
 	"sync"
 	"time"
 )
@@ -25,20 +26,28 @@ type LoopConfig struct {
 	// timeline dumps, which need only the timestamps.
 	NoImages bool
 	// Idle is shown when nothing plays (stopped, empty, a frame of the
-	// wrong size); it must be Width×Height. nil: a plain dark frame.
+	// wrong size) and no idle clip is set; it must be Width×Height. nil: a
+	// plain dark frame.
 	Idle *image.YCbCr
 }
 
-// Position is where the play head is, as of the latest 20 ms chunk.
+// CutFade is how long the outgoing sound fades out before a cut.
+const CutFade = 5 * time.Millisecond
+
+// Position is where the playlist's play head is, as of the latest frame
+// handed to sinks.
 type Position struct {
 	Segment int           // playlist index, -1 when stopped or empty
 	Offset  time.Duration // into the segment
 	Playing bool
 	Looping bool
-	MediaNS int64 // output media time of the latest item handed to sinks
+	MediaNS int64   // output media time of the latest item handed to sinks
+	OnAir   EntryID // the queue entry shown by that frame, 0 for none
 }
 
-// LoopStats counts what the loop emitted and what went wrong.
+// LoopStats counts what the loop emitted and what went wrong. The lateness
+// counters count only during playback (a playlist segment playing, a
+// queue entry or the idle clip), not while paused or idle.
 type LoopStats struct {
 	VideoFrames  int64 // handed to sinks
 	AudioChunks  int64
@@ -46,44 +55,58 @@ type LoopStats struct {
 	LateAudio    int64 // chunks handed over after their deadline
 	// MaxLateness is the longest the loop handed an item over after its
 	// due time (deadline − lead).
-	MaxLateness time.Duration
-	WrongSize   int64 // frames shown as idle because their size differs
-	FrameErrors int64 // frames shown as idle because the store failed
+	MaxLateness  time.Duration
+	WrongSize    int64 // frames shown as idle because their size differs
+	FrameErrors  int64 // frames shown as idle because the store failed
+	Underruns    int64 // live segments that ran dry and held
+	UnderrunTime time.Duration
 }
 
-type headState int
-
-const (
-	headStopped headState = iota
-	headPaused
-	headPlaying
-)
-
-// Loop turns a playlist into output video frames and 20 ms audio chunks
-// on one exact timeline, paced by a Clock, and hands them to sinks.
-// Its methods are safe from any goroutine while Run is going; commands
-// take effect at the next 20 ms chunk boundary, so picture and sound
-// change together.
+// Loop turns a playlist, an on-air queue and an idle clip into output
+// video frames and 20 ms audio chunks on one exact timeline, paced by a
+// Clock, and hands them to sinks. Its methods are safe from any goroutine
+// while Run is going; see the package comment for when commands act.
 type Loop struct {
 	cfg  LoopConfig
 	idle *image.YCbCr
+	fade int64 // CutFade in samples
 
-	mu sync.Mutex
-	// The play head (seg, off) is where the next chunk starts.
-	lay     *layout
-	state   headState
-	seg     int
-	off     int64
-	looping bool
-	sinks   []*sinkEntry
-	stats   LoopStats
-	mediaNS int64
-	running bool
+	mu       sync.Mutex
+	lay      *layout
+	head     head
+	looping  bool
+	listGen  uint64 // bumped by playlist commands that change what it shows
+	queue    []*entry
+	active   []*entry // playing: their runs are decided, not yet retired
+	history  []*entry // finished, oldest first
+	lastID   EntryID
+	idleSeg  *Segment
+	idleGen  uint64
+	idleOld  []*Segment // replaced idle clips, released once off air
+	release  []*Segment // for the loop goroutine to release
+	events   []Event    // for the loop goroutine to deliver
+	handlers []*eventHandler
+	sinks    []*sinkEntry
+	stats    LoopStats
+	mediaNS  int64
+	headK    int64 // frames handed over (or skipped)
+	onAir    EntryID
+	running  bool
+	// runs is what plays, decided ahead (see planChunk). Only the loop
+	// goroutine writes it, under mu; it reads it without.
+	runs   []run
+	lastRn uint64
 
 	// Owned by the goroutine in Run.
 	nextK, nextN int64 // next video frame and audio chunk
-	plan         chunkPlan
+	planned      int64 // latest chunk planned; -1 before the first
+	t0           time.Duration
+	aoff         int64 // AudioOffset in samples
+	video        VideoFrame
+	audio        AudioChunk
 	samples      []int16 // reused for every chunk; sinks copy
+	delivering   []Event
+	releasing    []*Segment
 	prefetched   struct {
 		seg *Segment
 		idx int
@@ -93,16 +116,7 @@ type Loop struct {
 
 type sinkEntry struct{ s Sink }
 
-// chunkPlan is the state one 20 ms chunk plays with, taken at its start.
-type chunkPlan struct {
-	n       int64 // chunk index; -1 before the first
-	state   headState
-	pos     int64 // playlist time at the chunk's start, ns
-	looping bool
-	lay     *layout
-}
-
-// NewLoop returns a stopped loop with an empty playlist.
+// NewLoop returns a stopped loop with an empty playlist and queue.
 func NewLoop(cfg LoopConfig) *Loop {
 	if cfg.Rate == (Rate{}) {
 		cfg.Rate = Rate30
@@ -117,31 +131,37 @@ func NewLoop(cfg LoopConfig) *Loop {
 	if !cfg.NoImages && (idle == nil || idle.Rect.Size() != image.Pt(cfg.Width, cfg.Height)) {
 		idle = blankFrame(cfg.Width, cfg.Height)
 	}
-	return &Loop{
+	l := &Loop{
 		cfg:     cfg,
 		idle:    idle,
-		lay:     newLayout(nil),
-		seg:     0,
-		plan:    chunkPlan{n: -1},
+		fade:    int64(CutFade) * AudioRate / int64(time.Second),
+		planned: -1,
+		aoff:    floorDiv(int64(cfg.AudioOffset)*(AudioRate/1000), 1e6),
 		samples: make([]int16, 2*ChunkSamples),
 	}
+	l.lay = newLayout(nil, cfg.Rate)
+	return l
 }
+
+// Clock is the clock the loop runs on (deadlines are on it).
+func (l *Loop) Clock() Clock { return l.cfg.Clock }
 
 // AddSink adds a sink; the returned func removes it. After remove returns
 // no new call starts, but one in progress may still finish.
-func (l *Loop) AddSink(s Sink) (remove func()) {
-	e := &sinkEntry{s}
-	l.mu.Lock()
-	l.sinks = append(l.sinks[:len(l.sinks):len(l.sinks)], e)
-	l.mu.Unlock()
+func (l *Loop) AddSink(s Sink) (remove func()) { return subscribe(&l.mu, &l.sinks, &sinkEntry{s}) }
+
+// subscribe adds x to the list under mu and returns the func removing
+// it. The list is copied on change, so the loop may call a snapshot of it
+// outside mu.
+func subscribe[T comparable](mu *sync.Mutex, list *[]T, x T) (remove func()) {
+	mu.Lock()
+	*list = append((*list)[:len(*list):len(*list)], x)
+	mu.Unlock()
 	return func() {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		for i, x := range l.sinks {
-			if x == e {
-				l.sinks = append(append([]*sinkEntry{}, l.sinks[:i]...), l.sinks[i+1:]...)
-				return
-			}
+		mu.Lock()
+		defer mu.Unlock()
+		if i := slices.Index(*list, x); i >= 0 {
+			*list = slices.Delete(slices.Clone(*list), i, i+1)
 		}
 	}
 }
@@ -166,7 +186,7 @@ func (l *Loop) run(ctx context.Context, limit int64) error {
 		l.mu.Unlock()
 	}()
 	clk, rate, lead := l.cfg.Clock, l.cfg.Rate, l.cfg.Lead
-	t0 := clk.Now() - time.Duration(min(rate.FrameNS(l.nextK), l.nextN*ChunkNS))
+	l.t0 = clk.Now() - time.Duration(min(rate.FrameNS(l.nextK), l.nextN*ChunkNS))
 	for {
 		videoNS, audioNS := rate.FrameNS(l.nextK), l.nextN*ChunkNS
 		isVideo := videoNS <= audioNS // ties: video first
@@ -174,11 +194,11 @@ func (l *Loop) run(ctx context.Context, limit int64) error {
 		if limit >= 0 && mediaNS >= limit {
 			return nil
 		}
-		for l.plan.n < mediaNS/ChunkNS {
-			l.beginChunk(l.plan.n + 1)
+		for l.planned < mediaNS/ChunkNS {
+			l.beginChunk(l.planned + 1)
 		}
-		deadline := t0 + time.Duration(mediaNS)
-		due := max(deadline-lead, t0) // nothing is due before the run began
+		deadline := l.t0 + time.Duration(mediaNS)
+		due := max(deadline-lead, l.t0) // nothing is due before the run began
 		now := clk.Now()
 		if now < due {
 			if err := clk.SleepUntil(ctx, due); err != nil {
@@ -188,14 +208,12 @@ func (l *Loop) run(ctx context.Context, limit int64) error {
 		} else if err := ctx.Err(); err != nil {
 			return err
 		}
+		l.retire()
 		if isVideo {
 			k := l.nextK
 			l.nextK++
-			if now >= t0+time.Duration(rate.FrameNS(k+1)) {
-				l.count(func(s *LoopStats) { s.SkippedVideo++ })
-				continue
-			}
-			l.emitVideo(k, deadline, now-due)
+			skip := now >= l.t0+time.Duration(rate.FrameNS(k+1))
+			l.emitVideo(k, deadline, now-due, skip)
 		} else {
 			n := l.nextN
 			l.nextN++
@@ -224,189 +242,223 @@ func (l *Loop) start() error {
 	return nil
 }
 
-func (l *Loop) count(f func(*LoopStats)) {
-	l.mu.Lock()
-	f(&l.stats)
-	l.mu.Unlock()
-}
-
-// beginChunk takes the play head for chunk n and moves the head to where
-// chunk n+1 starts; commands arriving meanwhile act from there.
+// beginChunk plans chunk n, then prefetches and releases outside mu (a
+// store may take a moment).
 func (l *Loop) beginChunk(n int64) {
-	next := l.takePlan(n)
+	l.planned = n
+	next := l.planChunk(n)
 	if next != nil && next != l.prefetchedNext {
-		next.Frames.Prefetch(0) // outside mu: a store may take a moment
+		next.Frames.Prefetch(0)
 	}
-	l.prefetchedNext = next // once per approach to a segment's end
-
+	l.prefetchedNext = next // once per approach to a boundary
+	for i, s := range l.releasing {
+		s.Release()
+		l.releasing[i] = nil
+	}
+	l.releasing = l.releasing[:0]
 }
 
-// takePlan does beginChunk's work under mu and returns the segment that
-// plays next when it starts within a second, for prefetching.
-func (l *Loop) takePlan(n int64) (next *Segment) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.plan = chunkPlan{n: n, state: l.state, looping: l.looping, lay: l.lay}
-	if l.state == headStopped {
-		return nil
-	}
-	l.plan.pos = l.lay.start[l.seg] + l.off
-	if l.state != headPlaying {
-		return nil
-	}
-	l.off += ChunkNS
-	l.normalise()
-	if l.state != headPlaying || l.lay.slot(l.seg)-l.off >= int64(time.Second) {
-		return nil
-	}
-	j := l.seg + 1
-	if j == len(l.lay.segs) {
-		j = 0
-	}
-	return l.lay.segs[j]
-}
-
-// videoAt maps output time t (inside the planned chunk) to the segment
-// and source frame shown, or -1, -1 for the idle frame.
-func (p *chunkPlan) videoAt(t int64) (seg, idx int) {
-	if p.state == headStopped || p.lay.total() == 0 {
-		return -1, -1
-	}
-	pos := p.pos
-	if p.state == headPlaying {
-		pos += t - p.n*ChunkNS
-	}
-	if total := p.lay.total(); pos >= total {
-		if p.looping {
-			pos %= total
-		} else {
-			pos = total - 1 // the last segment's tail: its last frame
+// runAt returns the run showing output frame k (k is planned).
+func (l *Loop) runAt(k int64) *run {
+	for i := range l.runs {
+		if r := &l.runs[i]; r.end < 0 || r.end > k {
+			return r
 		}
 	}
-	seg = p.lay.find(pos)
-	s := p.lay.segs[seg]
-	n := s.Frames.Len()
-	if n == 0 {
-		return -1, -1
-	}
-	return seg, int(min(segmentRate(s).FrameAt(pos-p.lay.start[seg]), int64(n-1)))
+	return &l.runs[len(l.runs)-1]
 }
 
-func (l *Loop) emitVideo(k int64, deadline, late time.Duration) {
+func (l *Loop) emitVideo(k int64, deadline, late time.Duration, skip bool) {
 	rate := l.cfg.Rate
-	f := &VideoFrame{Seq: k, MediaNS: rate.FrameNS(k), RTP: rate.FrameRTP(k), Deadline: deadline}
-	f.Segment, f.SourceIndex = l.plan.videoAt(f.MediaNS)
+	r := l.runAt(k)
+	f := &l.video
+	*f = VideoFrame{Seq: k, MediaNS: rate.FrameNS(k), RTP: rate.FrameRTP(k), Deadline: deadline,
+		Segment: -1, SourceIndex: -1}
 	var wrongSize, frameErr bool
-	if f.Segment >= 0 {
-		s := l.plan.lay.segs[f.Segment]
-		if l.prefetched.seg != s || l.prefetched.idx != f.SourceIndex {
-			l.prefetched.seg, l.prefetched.idx = s, f.SourceIndex
-			s.Frames.Prefetch(f.SourceIndex + 1)
+	if !skip {
+		if i := r.frameAt(rate, k); i >= 0 {
+			s := r.seg
+			if l.prefetched.seg != s || l.prefetched.idx != i {
+				l.prefetched.seg, l.prefetched.idx = s, i
+				s.Frames.Prefetch(i + 1)
+			}
+			if l.cfg.NoImages {
+				wrongSize = s.Width != l.cfg.Width || s.Height != l.cfg.Height
+			} else if img, err := s.Frames.Frame(i); err != nil {
+				frameErr = true
+			} else if img.Rect.Dx() != l.cfg.Width || img.Rect.Dy() != l.cfg.Height {
+				wrongSize = true
+			} else {
+				f.Image = img
+			}
+			if !wrongSize && !frameErr {
+				f.SourceIndex = i
+			}
+			if s.live != nil {
+				s.live.consumed(i, 0)
+			}
 		}
-		if l.cfg.NoImages {
-			wrongSize = s.Width != l.cfg.Width || s.Height != l.cfg.Height
-		} else if img, err := s.Frames.Frame(f.SourceIndex); err != nil {
-			frameErr = true
-		} else if img.Rect.Dx() != l.cfg.Width || img.Rect.Dy() != l.cfg.Height {
-			wrongSize = true
-		} else {
-			f.Image = img
-		}
-		if wrongSize || frameErr {
-			f.Segment, f.SourceIndex = -1, -1
+		if f.Image == nil && !l.cfg.NoImages {
+			f.Image = l.idle
 		}
 	}
-	if f.Segment < 0 && !l.cfg.NoImages {
-		f.Image = l.idle
+	l.mu.Lock()
+	st := &l.stats
+	if r.playing() {
+		if skip {
+			st.SkippedVideo++
+		}
+		st.MaxLateness = max(st.MaxLateness, late)
 	}
-	sinks := l.handOver(f.MediaNS, late, func(s *LoopStats) {
-		s.VideoFrames++
+	if !skip {
+		st.VideoFrames++
 		if wrongSize {
-			s.WrongSize++
+			st.WrongSize++
 		}
 		if frameErr {
-			s.FrameErrors++
+			st.FrameErrors++
 		}
-	})
-	for _, e := range sinks {
-		e.s.WriteVideo(f)
+		l.mediaNS = f.MediaNS
 	}
+	l.headK = k + 1
+	if f.SourceIndex >= 0 {
+		f.Segment = l.listIndex(r)
+	}
+	if e := r.ent; e != nil {
+		f.Entry = e.id
+		if !e.started {
+			e.started, e.startNS, e.startDeadline = true, rate.FrameNS(r.k0), l.t0+time.Duration(rate.FrameNS(r.k0))
+			l.events = append(l.events, Event{Kind: EventStarted, Entry: e.id, MediaNS: e.startNS, Deadline: e.startDeadline})
+		}
+	}
+	l.onAir = f.Entry
+	sinks, events := l.sinks, len(l.events) > 0
+	l.mu.Unlock()
+	if !skip {
+		for _, e := range sinks {
+			e.s.WriteVideo(f)
+		}
+	}
+	if events {
+		l.deliver()
+	}
+}
+
+// listIndex is the playlist index r plays (-1 for anything else), kept
+// current across playlist edits. mu is held.
+func (l *Loop) listIndex(r *run) int {
+	if r.kind != runList {
+		return -1
+	}
+	if r.lay != l.lay {
+		r.idx, r.lay = l.lay.index(r.seg, r.idx), l.lay
+	}
+	return r.idx
 }
 
 func (l *Loop) emitAudio(n int64, deadline, late time.Duration) {
-	c := &AudioChunk{Seq: n, MediaNS: n * ChunkNS, RTP: ChunkRTP(n), Deadline: deadline,
-		Samples: l.samples}
-	c.Segment, c.SourceIndex = l.fillAudio(c.Samples)
-	sinks := l.handOver(c.MediaNS, late, func(s *LoopStats) {
-		s.AudioChunks++
+	c := &l.audio
+	*c = AudioChunk{Seq: n, MediaNS: n * ChunkNS, RTP: ChunkRTP(n), Deadline: deadline,
+		Samples: l.samples, Segment: -1, SourceIndex: -1}
+	r := l.fillAudio(c)
+	l.mu.Lock()
+	st := &l.stats
+	st.AudioChunks++
+	if r != nil && r.playing() {
 		if late > l.cfg.Lead {
-			s.LateAudio++
+			st.LateAudio++
 		}
-	})
+		st.MaxLateness = max(st.MaxLateness, late)
+	}
+	l.mediaNS = c.MediaNS
+	if r != nil && r.hold == holdNone {
+		c.Segment = l.listIndex(r)
+	}
+	sinks, events := l.sinks, len(l.events) > 0
+	l.mu.Unlock()
 	for _, e := range sinks {
 		e.s.WriteAudio(c)
 	}
-}
-
-// handOver records an item in the stats and returns the sinks to call.
-func (l *Loop) handOver(mediaNS int64, late time.Duration, f func(*LoopStats)) []*sinkEntry {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f(&l.stats)
-	l.stats.MaxLateness = max(l.stats.MaxLateness, late)
-	l.mediaNS = mediaNS
-	return l.sinks
-}
-
-// fillAudio writes the planned chunk's 960 sample frames, each from the
-// segment owning it on the playlist (a chunk may straddle a boundary, a
-// seek may be off the 20 ms grid). It returns the segment whose slot
-// holds the first sample (-1 when none: paused, stopped, past the end)
-// and the sample's index in that segment's sound (-1 past the sound's end,
-// in the slot's silent tail).
-func (l *Loop) fillAudio(dst []int16) (seg int, idx int64) {
-	p := &l.plan
-	totalNS := p.lay.total()
-	if p.state != headPlaying || totalNS == 0 {
-		clear(dst)
-		return -1, -1
+	if events {
+		l.deliver()
 	}
-	const perMS = AudioRate / 1000
-	total := totalNS * perMS / 1e6 // exact: slots are whole chunks
-	first := loopFloorDiv((p.pos-int64(l.cfg.AudioOffset))*perMS, 1e6)
-	seg, idx = -1, -1
+}
+
+// fillAudio writes chunk c's 960 sample frames, each from the run owning
+// its content sample (a chunk may straddle run boundaries), fading the
+// last CutFade of a run that was cut. It returns the run holding the first
+// sample (nil before the first run) and sets c.Entry and c.SourceIndex
+// from it.
+func (l *Loop) fillAudio(c *AudioChunk) (first *run) {
+	dst := c.Samples
+	c0 := c.Seq*ChunkSamples - l.aoff // content sample of dst[0]
+	j := 0
 	for i := int64(0); i < ChunkSamples; {
-		s := first + i
-		if p.looping {
-			s = (s%total + total) % total
+		s := c0 + i
+		for j < len(l.runs)-1 && l.runs[j].end >= 0 && l.runs[j].send <= s {
+			j++
 		}
-		if s < 0 { // before the playlist: silence up to its start
-			run := min(ChunkSamples-i, -s)
+		r := &l.runs[j]
+		if s < r.s0 { // before the first run (AudioOffset delays the sound)
+			run := min(ChunkSamples-i, r.s0-s)
 			clear(dst[2*i : 2*(i+run)])
 			i += run
 			continue
 		}
-		if s >= total { // after the end, not looping
-			clear(dst[2*i:])
-			break
+		run := ChunkSamples - i
+		if r.end >= 0 {
+			run = min(run, r.send-s)
 		}
-		j := p.lay.find(s * 1e6 / perMS)
-		start := p.lay.start[j] * perMS / 1e6
-		run := min(ChunkSamples-i, p.lay.start[j+1]*perMS/1e6-s)
-		if a := p.lay.segs[j].Audio; a != nil {
-			a.Fill(dst[2*i:2*(i+run)], s-start)
+		part := dst[2*i : 2*(i+run)]
+		src := r.a0 + s - r.s0
+		if a := r.audio(); a != nil {
+			a.Fill(part, src)
+			if r.endBy == endCut || r.endBy == endUnderrun {
+				fadeOut(part, s, r.send, l.fade)
+			}
+			if r.seg.live != nil {
+				r.seg.live.consumed(0, src+run)
+			}
 		} else {
-			clear(dst[2*i : 2*(i+run)])
+			clear(part)
 		}
 		if i == 0 {
-			seg = j
-			if a := p.lay.segs[j].Audio; a != nil && s-start < a.Len() {
-				idx = s - start
+			first = r
+			if e := r.ent; e != nil {
+				c.Entry = e.id
+			}
+			if a := r.audio(); a != nil && src < a.Len() {
+				c.SourceIndex = src
 			}
 		}
 		i += run
 	}
-	return seg, idx
+	return first
+}
+
+// fadeOut ramps part (whose first sample is content sample s) linearly to
+// zero over the fade samples before end.
+func fadeOut(part []int16, s, end, fade int64) {
+	from := max(end-fade, s)
+	for t := from; t < s+int64(len(part)/2); t++ {
+		g := int32(end - t) // fade…1
+		i := 2 * (t - s)
+		part[i] = int16(int32(part[i]) * g / int32(fade))
+		part[i+1] = int16(int32(part[i+1]) * g / int32(fade))
+	}
+}
+
+// deliver hands the pending events to the handlers.
+func (l *Loop) deliver() {
+	l.mu.Lock()
+	l.delivering, l.events = l.events, l.delivering[:0]
+	handlers := l.handlers
+	l.mu.Unlock()
+	for _, ev := range l.delivering {
+		for _, h := range handlers {
+			h.f(ev)
+		}
+	}
 }
 
 // blankFrame is the idle picture when none is given: dark grey.
@@ -416,4 +468,11 @@ func blankFrame(w, h int) *image.YCbCr {
 	fillPlane(img.Cb, 128)
 	fillPlane(img.Cr, 128)
 	return img
+}
+
+// Stats reports the loop's counters.
+func (l *Loop) Stats() LoopStats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stats
 }

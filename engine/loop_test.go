@@ -20,6 +20,7 @@ type loopFrames struct {
 	img        *image.YCbCr
 	mu         sync.Mutex
 	prefetched []int // Prefetch calls, in order
+	releases   int
 }
 
 func (m *loopFrames) Len() int { return m.n }
@@ -41,7 +42,17 @@ func (m *loopFrames) prefetches() []int {
 	return append([]int(nil), m.prefetched...)
 }
 func (m *loopFrames) Bytes() int64 { return 0 }
-func (m *loopFrames) Release()     {}
+func (m *loopFrames) Release() {
+	m.mu.Lock()
+	m.releases++
+	m.mu.Unlock()
+}
+
+func (m *loopFrames) released() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.releases
+}
 
 // loopAudio is stereo sound whose left sample at s is s%30000+1 and whose
 // right sample is the segment's id, so every output sample tells which
@@ -96,6 +107,7 @@ type videoRec struct {
 	deadline     time.Duration
 	seg, idx     int
 	img          *image.YCbCr
+	entry        EntryID
 }
 
 type audioRec struct {
@@ -105,6 +117,7 @@ type audioRec struct {
 	seg          int
 	idx          int64
 	samples      []int16
+	entry        EntryID
 }
 
 // loopRecSink keeps everything (short runs only).
@@ -118,7 +131,7 @@ type loopRecSink struct {
 func (r *loopRecSink) WriteVideo(f *VideoFrame) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.video = append(r.video, videoRec{f.Seq, f.MediaNS, f.RTP, f.Deadline, f.Segment, f.SourceIndex, f.Image})
+	r.video = append(r.video, videoRec{f.Seq, f.MediaNS, f.RTP, f.Deadline, f.Segment, f.SourceIndex, f.Image, f.Entry})
 	r.order = append(r.order, 'v')
 }
 
@@ -126,7 +139,7 @@ func (r *loopRecSink) WriteAudio(c *AudioChunk) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.audio = append(r.audio, audioRec{c.Seq, c.MediaNS, c.RTP, c.Deadline, c.Segment, c.SourceIndex,
-		append([]int16(nil), c.Samples...)})
+		append([]int16(nil), c.Samples...), c.Entry})
 	r.order = append(r.order, 'a')
 }
 
@@ -154,19 +167,97 @@ func loopRunFor(t testing.TB, l *Loop, d time.Duration) {
 	}
 }
 
-// exactSink checks every item of a long run as it arrives, storing nothing.
+// bigCeil is ceil(a·b/c) and bigFloor floor(a·b/c) in arbitrary
+// precision (a, b, c ≥ 0): the oracle for the grid arithmetic.
+func bigCeil(a, b, c int64) int64 {
+	x := new(big.Int).Mul(big.NewInt(a), big.NewInt(b))
+	x.Add(x, big.NewInt(c-1))
+	return x.Quo(x, big.NewInt(c)).Int64()
+}
+
+func bigFloor(a, b, c int64) int64 {
+	x := new(big.Int).Mul(big.NewInt(a), big.NewInt(b))
+	return x.Quo(x, big.NewInt(c)).Int64()
+}
+
+// wantSlot is, from the timing rules alone, how many output frames seg
+// occupies at rate out: enough frames d for its video (those with
+// floor(d·1e9·den/num) < its video's end, floor(n·1e9·sden/snum)) and for
+// its sound (d·48000·den/num ≥ its samples).
+func wantSlot(seg *Segment, out Rate) int64 {
+	var video, audio int64
+	if n := int64(seg.Frames.Len()); n > 0 {
+		end := bigFloor(n, 1e9*seg.Rate.Den, seg.Rate.Num)
+		video = bigCeil(end, out.Num, 1e9*out.Den)
+	}
+	if seg.Audio != nil {
+		audio = bigCeil(seg.Audio.Len(), out.Num, AudioRate*out.Den)
+	}
+	return max(video, audio)
+}
+
+// wantFirstSample is the output sample where a segment placed at output
+// frame k starts: the first at or after k·den/num s.
+func wantFirstSample(out Rate, k int64) int64 { return bigCeil(k, AudioRate*out.Den, out.Num) }
+
+// wantSourceFrame is the source frame of seg shown d output frames into
+// its slot: the latest i with floor(i·1e9·sden/snum) ≤ floor(d·1e9·den/num),
+// clamped to the last frame.
+func wantSourceFrame(seg *Segment, out Rate, d int64) int {
+	t := bigFloor(d, 1e9*out.Den, out.Num)
+	r := seg.Rate
+	return int(min(((t+1)*r.Num-1)/(1e9*r.Den), int64(seg.Frames.Len()-1)))
+}
+
+// placement is where the m-th segment of a looped playlist sits.
+type placement struct {
+	seg      int   // playlist index
+	k0, kEnd int64 // output frames
+	s0, sEnd int64 // output samples
+}
+
+// placer walks a looped playlist's placements from the rules alone.
+type placer struct {
+	out   Rate
+	segs  []*Segment
+	slots []int64
+	cur   placement
+}
+
+func newPlacer(out Rate, segs []*Segment) *placer {
+	p := &placer{out: out, segs: segs}
+	for _, s := range segs {
+		p.slots = append(p.slots, wantSlot(s, out))
+	}
+	p.cur = placement{seg: 0, kEnd: p.slots[0], sEnd: wantFirstSample(out, p.slots[0])}
+	return p
+}
+
+func (p *placer) next() {
+	j := (p.cur.seg + 1) % len(p.segs)
+	k0 := p.cur.kEnd
+	p.cur = placement{seg: j, k0: k0, kEnd: k0 + p.slots[j], s0: p.cur.sEnd,
+		sEnd: wantFirstSample(p.out, k0+p.slots[j])}
+}
+
+// exactSink checks every item of a long looped run as it arrives against
+// the placement rules, storing nothing.
 type exactSink struct {
 	rate      Rate
-	slots     []int64 // slot length of each (looped) segment, ns
+	segs      []*Segment
+	ids       []int16
+	vp, ap    *placer // video and audio walk the placements separately
 	nextK     int64
 	nextN     int64
 	lastMedia int64
 	lastKind  byte
 	lastV     videoRec
-	lastA     audioRec
-	segs      []*Segment
-	segStart  int64 // output time the current segment's slot began
+	starts    int // segment starts checked sample-exactly
 	err       error
+}
+
+func newExactSink(out Rate, segs []*Segment, ids []int16) *exactSink {
+	return &exactSink{rate: out, segs: segs, ids: ids, vp: newPlacer(out, segs), ap: newPlacer(out, segs)}
 }
 
 func (s *exactSink) fail(format string, a ...any) {
@@ -214,26 +305,24 @@ func (s *exactSink) WriteVideo(f *VideoFrame) {
 			s.fail("video %d: media %d rtp %d, want %d %d", k, f.MediaNS, f.RTP, ns, rtp)
 		}
 	}
-	// Each frame shows the latest source frame i at or before its time t
-	// in the segment: floor(i·1e9·den/num) ≤ t ⇔ i·1e9·den < (t+1)·num,
-	// clamped to the last frame.
-	if k > 0 && f.Segment != s.lastV.seg {
-		if f.Segment != (s.lastV.seg+1)%len(s.segs) {
-			s.fail("video %d: segment %d after %d", k, f.Segment, s.lastV.seg)
-		}
-		s.segStart += slotNS(s.segs[s.lastV.seg])
+	for k >= s.vp.cur.kEnd {
+		s.vp.next()
 	}
-	if f.Segment < 0 || f.Segment >= len(s.segs) {
-		s.fail("video %d: segment %d while playing", k, f.Segment)
-	} else {
-		src := s.segs[f.Segment]
-		want := ((f.MediaNS-s.segStart+1)*src.Rate.Num - 1) / (1e9 * src.Rate.Den)
-		want = min(want, int64(src.Frames.Len()-1))
-		if int64(f.SourceIndex) != want {
-			s.fail("video %d: source %d/%d, want %d", k, f.Segment, f.SourceIndex, want)
-		}
+	pl := s.vp.cur
+	want := wantSourceFrame(s.segs[pl.seg], s.rate, k-pl.k0)
+	if f.Segment != pl.seg || f.SourceIndex != want {
+		s.fail("video %d: shows %d/%d, want %d/%d (placed at frame %d)", k, f.Segment, f.SourceIndex, pl.seg, want, pl.k0)
 	}
 	s.lastV = videoRec{seq: k, mediaNS: f.MediaNS, rtp: f.RTP, seg: f.Segment, idx: f.SourceIndex}
+}
+
+// wantSample is output sample o's left and right value.
+func (s *exactSink) wantSample(pl placement, o int64) (l, r int16) {
+	seg := s.segs[pl.seg]
+	if seg.Audio == nil {
+		return 0, 0
+	}
+	return loopSample(s.ids[pl.seg], o-pl.s0, seg.Audio.Len())
 }
 
 func (s *exactSink) WriteAudio(c *AudioChunk) {
@@ -246,18 +335,36 @@ func (s *exactSink) WriteAudio(c *AudioChunk) {
 	if c.MediaNS != n*20_000_000 || c.RTP != uint32(n*960%(1<<32)) {
 		s.fail("audio %d: media %d rtp %d", n, c.MediaNS, c.RTP)
 	}
-	// Back to back: 960 samples on within a segment, 0 at the next one.
-	switch {
-	case c.Segment < 0:
-		s.fail("audio %d: silence while playing", n)
-	case n > 0 && c.Segment == s.lastA.seg:
-		if c.SourceIndex != s.lastA.idx+960 {
-			s.fail("audio %d: index %d after %d", n, c.SourceIndex, s.lastA.idx)
-		}
-	case n > 0 && (c.Segment != (s.lastA.seg+1)%len(s.segs) || c.SourceIndex != 0):
-		s.fail("audio %d: segment %d/%d after %d/%d", n, c.Segment, c.SourceIndex, s.lastA.seg, s.lastA.idx)
+	first, last := n*ChunkSamples, (n+1)*ChunkSamples
+	for first >= s.ap.cur.sEnd {
+		s.ap.next()
+		s.starts++
 	}
-	s.lastA = audioRec{seq: n, seg: c.Segment, idx: c.SourceIndex}
+	pl := s.ap.cur
+	wantIdx := first - pl.s0
+	if a := s.segs[pl.seg].Audio; a == nil || wantIdx >= a.Len() {
+		wantIdx = -1
+	}
+	if c.Segment != pl.seg || c.SourceIndex != wantIdx {
+		s.fail("audio %d: %d/%d, want %d/%d", n, c.Segment, c.SourceIndex, pl.seg, wantIdx)
+	}
+	// Every sample of a chunk holding a segment start, the first and last
+	// of the others.
+	p := *s.ap
+	for o := first; o < last; o++ {
+		if o >= p.cur.sEnd {
+			p.next()
+			s.starts++
+		}
+		l, r := s.wantSample(p.cur, o)
+		if c.Samples[2*(o-first)] != l || c.Samples[2*(o-first)+1] != r {
+			s.fail("audio sample %d = %d,%d, want %d,%d (segment %d placed at sample %d)", o,
+				c.Samples[2*(o-first)], c.Samples[2*(o-first)+1], l, r, p.cur.seg, p.cur.s0)
+		}
+		if o == first && p.cur.sEnd >= last {
+			o = last - 2 // no boundary here: the last sample next
+		}
+	}
 }
 
 // raceEnabled reports whether the test binary has the race detector.
@@ -311,11 +418,14 @@ func TestLoopExact24h(t *testing.T) {
 			l.Add(b)
 			l.SetLoop(true)
 			l.Play()
-			s := &exactSink{rate: c.out, segs: []*Segment{a, b}}
+			s := newExactSink(c.out, []*Segment{a, b}, []int16{1, 2})
 			l.AddSink(s)
 			loopRunFor(t, l, day)
 			if s.err != nil {
 				t.Fatal(s.err)
+			}
+			if s.starts < int(day/(12*time.Second)) {
+				t.Fatalf("only %d segment starts checked", s.starts)
 			}
 			// Independent counts: frames with k·den/num < day, chunks of 20 ms.
 			secs := int64(day / time.Second)
@@ -363,8 +473,9 @@ func isSilence(pcm []int16) bool {
 	return true
 }
 
-// Pausing holds the frame and silences the sound with timestamps running
-// on; resuming continues the sound sample-exactly where it stopped.
+// Pausing cuts at the first frame boundary that leaves room for the
+// fade, then holds that frame with silence, timestamps running on;
+// resuming continues picture and sound on the very next frame and sample.
 func TestLoopPauseResume(t *testing.T) {
 	l, _, rec := newLoopRec(Rate30, 32, 18)
 	l.Add(loopSeg(1, Rate30, 300, 10*AudioRate, 32, 18))
@@ -372,9 +483,16 @@ func TestLoopPauseResume(t *testing.T) {
 	loopRunFor(t, l, time.Second)
 	l.Pause()
 	if p := l.Position(); p.Playing || p.Segment != 0 || p.Offset != time.Second {
-		t.Fatalf("paused position %+v", p)
+		t.Fatalf("position right after Pause %+v", p)
 	}
 	loopRunFor(t, l, 2*time.Second)
+	pause := wantCut(Rate30, 50) // frame 31: 1.0333 s, sample 49 600
+	if pause != 31 {
+		t.Fatalf("pause at frame %d, want 31", pause)
+	}
+	if p := l.Position(); p.Playing || p.Segment != 0 || p.Offset != time.Duration(Rate30.FrameNS(pause)) {
+		t.Fatalf("paused position %+v", p)
+	}
 	l.Play()
 	loopRunFor(t, l, 3*time.Second)
 	if len(rec.video) != 90 || len(rec.audio) != 150 {
@@ -382,31 +500,45 @@ func TestLoopPauseResume(t *testing.T) {
 	}
 	for k, v := range rec.video {
 		want := k // playing
-		if k >= 30 && k < 60 {
-			want = 30 // held at the pause point
+		if k >= int(pause) && k < 60 {
+			want = int(pause) // held at the pause point
 		} else if k >= 60 {
-			want = k - 30
+			want = k - 60 + int(pause) // resumed on the next frame, at frame 60 (the hold has no sound to fade)
 		}
 		if v.seq != int64(k) || v.seg != 0 || v.idx != want {
 			t.Fatalf("frame %d: seq %d shows %d/%d, want 0/%d", k, v.seq, v.seg, v.idx, want)
 		}
 	}
-	for n, a := range rec.audio {
+	pcm := rec.pcm()
+	sp := pause * 1600
+	for o := range int64(len(pcm) / 2) {
+		var l, r int16
 		switch {
-		case n >= 50 && n < 100:
-			if a.seg != -1 || a.idx != -1 || !isSilence(a.samples) {
-				t.Fatalf("chunk %d while paused: %d/%d", n, a.seg, a.idx)
+		case o < sp:
+			l, r = loopSample(1, o, 10*AudioRate)
+			if g := int32(sp - o); g < 240 {
+				l, r = int16(int32(l)*g/240), int16(int32(r)*g/240)
 			}
-		default:
-			want := int64(n) * 960
-			if n >= 100 {
-				want -= 50 * 960
-			}
-			if a.seg != 0 || a.idx != want {
-				t.Fatalf("chunk %d: %d/%d, want 0/%d", n, a.seg, a.idx, want)
-			}
-			checkSamples(t, n, a.samples, 1, want, 10*AudioRate)
+		case o >= 96_000:
+			l, r = loopSample(1, o-96_000+sp, 10*AudioRate)
 		}
+		if pcm[2*o] != l || pcm[2*o+1] != r {
+			t.Fatalf("sample %d = %d,%d, want %d,%d", o, pcm[2*o], pcm[2*o+1], l, r)
+		}
+	}
+	for n, a := range rec.audio {
+		wantSeg, wantIdx := 0, int64(n)*960
+		if n > 51 && n < 100 {
+			wantSeg, wantIdx = -1, -1
+		} else if n >= 100 {
+			wantIdx = int64(n)*960 - 96_000 + sp
+		}
+		if a.seg != wantSeg || a.idx != wantIdx {
+			t.Fatalf("chunk %d: %d/%d, want %d/%d", n, a.seg, a.idx, wantSeg, wantIdx)
+		}
+	}
+	if st := l.Stats(); st.SkippedVideo != 0 || st.LateAudio != 0 {
+		t.Fatalf("stats %+v", st)
 	}
 }
 
@@ -637,8 +769,30 @@ func TestLoopConcurrentCommands(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- l.Run(ctx) }()
+	var ids []EntryID
+	l.OnEvent(func(Event) {})
 	for i := range 2000 {
-		switch i % 9 {
+		switch i % 14 {
+		case 9:
+			id, err := l.Enqueue(loopSeg(8, Rate25, 3, 2000, 32, 18), EnqueueOptions{Mode: Mode(i / 14 % 2)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		case 10:
+			_ = l.Cancel(ids[len(ids)/2])
+		case 11:
+			l.Interrupt(i%3 == 0)
+			l.Play()
+		case 12:
+			if i%4 == 0 {
+				_ = l.SetIdle(loopSeg(7, Rate30, 4, 0, 32, 18))
+			} else {
+				_ = l.SetIdle(nil)
+			}
+		case 13:
+			_ = l.Entries()
+			_, _ = l.Entry(ids[0])
 		case 0:
 			l.Pause()
 		case 1:
@@ -712,6 +866,94 @@ func TestLoopWallClockNeverEarly(t *testing.T) {
 		}
 		if it.deadline < start+time.Duration(it.media) {
 			t.Fatalf("item at %d: deadline %v before T0 + media time", it.media, it.deadline)
+		}
+	}
+}
+
+// A looped segment starts every pass on the output frame grid with its
+// first sample at that frame's first sample: at 25 fps output a 25 fps
+// clip's picture and sound start together (0 samples apart) on every pass,
+// and at 30000/1001 a 30 fps clip's first sample is the first at or after
+// its first frame's exact time. The sound (1.0417 s) is longer than the
+// frames (1.04 s), as with an AAC track's padding: on the old 20 ms grid
+// the passes alternated between 0 and 20 ms apart.
+func TestLoopLoopedPassesOnFrameGrid(t *testing.T) {
+	for _, c := range []struct {
+		out, src Rate
+		frames   int
+	}{
+		{Rate25, Rate25, 26},
+		{Rate2997, Rate30, 31},
+	} {
+		t.Run(c.out.String(), func(t *testing.T) {
+			l, _, rec := newLoopRec(c.out, 32, 18)
+			seg := loopSeg(7, c.src, c.frames, 50_000, 32, 18)
+			l.Add(seg)
+			l.SetLoop(true)
+			l.Play()
+			loopRunFor(t, l, time.Minute)
+			var frameStarts, sampleStarts []int64
+			for i, v := range rec.video {
+				if v.idx == 0 && (i == 0 || rec.video[i-1].idx != 0) {
+					frameStarts = append(frameStarts, v.seq)
+				}
+			}
+			pcm := rec.pcm()
+			for o := int64(0); o < int64(len(pcm)/2); o++ {
+				if pcm[2*o] == 1 && pcm[2*o+1] == 7 && (o == 0 || pcm[2*o-2] == 0) {
+					sampleStarts = append(sampleStarts, o)
+				}
+			}
+			slot := wantSlot(seg, c.out)
+			if len(frameStarts) < 50 || len(sampleStarts) != len(frameStarts) {
+				t.Fatalf("%d passes by picture, %d by sound", len(frameStarts), len(sampleStarts))
+			}
+			for m, k := range frameStarts {
+				if k != int64(m)*slot {
+					t.Fatalf("pass %d starts at frame %d, want %d", m, k, int64(m)*slot)
+				}
+				// o/48000 ≥ k·den/num > (o−1)/48000, exactly.
+				o := sampleStarts[m]
+				lhs, rhs := o*c.out.Num, k*AudioRate*c.out.Den
+				if lhs < rhs || lhs-c.out.Num >= rhs {
+					t.Fatalf("pass %d: first sample %d is not the first at or after frame %d", m, o, k)
+				}
+				if c.out == Rate25 && o != k*1920 {
+					t.Fatalf("pass %d: sound starts %d samples after the picture", m, o-k*1920)
+				}
+			}
+		})
+	}
+}
+
+// The lateness counters count only during playback: a stall while paused
+// or idle counts nothing; the same stall while playing does.
+func TestLoopCountsOnlyWhilePlaying(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		setup   func(l *Loop)
+		counted bool
+	}{
+		{"empty", func(*Loop) {}, false},
+		{"paused", func(l *Loop) { _ = l.Seek(0, time.Second) }, false},
+		{"stopped", func(l *Loop) { l.Play(); l.Stop() }, false},
+		{"playing", func(l *Loop) { l.Play() }, true},
+	} {
+		clk := &stallClock{FakeClock: NewFakeClock(), at: time.Second, stall: 480 * time.Millisecond}
+		l := NewLoop(LoopConfig{Rate: Rate25, Width: 32, Height: 18, Clock: clk})
+		if c.name != "empty" {
+			l.Add(loopSeg(1, Rate25, 100, 4*AudioRate, 32, 18))
+		}
+		c.setup(l)
+		loopRunFor(t, l, 2*time.Second)
+		st := l.Stats()
+		if got := st.SkippedVideo > 0 && st.LateAudio > 0 && st.MaxLateness > 0; got != c.counted {
+			t.Errorf("%s: stats %+v, counted %v", c.name, st, c.counted)
+		}
+		// The stall drops 12 frames either way (from 1 s, those whose
+		// successor is due by 1.48 s).
+		if st.VideoFrames != 38 || st.AudioChunks != 100 {
+			t.Errorf("%s: stats %+v", c.name, st)
 		}
 	}
 }

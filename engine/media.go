@@ -1,6 +1,3 @@
-// Package engine holds Segcast's media model: segments and their frame
-// store, the loaders, the sync test pattern, the exact timeline and the
-// sync loop that feeds sinks. It is pure Go: no cgo, no UI, no network.
 package engine
 
 import (
@@ -67,6 +64,8 @@ type Segment struct {
 	// resampling (0 when there is none).
 	SourceAudioRate int
 	SourceChannels  int
+
+	live *LiveSegment // set for a growing segment (NewLiveSegment)
 }
 
 // VideoDuration is the media time the frames cover.
@@ -106,9 +105,10 @@ type VideoFrame struct {
 	RTP      uint32        // floor(k·90000·den/num), wrapping
 	Deadline time.Duration // clock time at which it should leave / be shown
 	Image    *image.YCbCr  // shared, read-only
-	// Segment is the playlist index shown, or -1 for the idle frame.
+	// Segment is the playlist index shown, or -1 for anything else.
 	Segment     int
-	SourceIndex int // frame index inside the segment, -1 for the idle frame
+	SourceIndex int     // frame index inside the segment shown, -1 for the idle picture
+	Entry       EntryID // the queue entry shown, 0 for none
 }
 
 // AudioChunk is one 20 ms output audio chunk on the session timeline.
@@ -120,16 +120,20 @@ type AudioChunk struct {
 	// Samples is ChunkSamples stereo frames, interleaved. It is only valid
 	// during the WriteAudio call: copy what you keep.
 	Samples []int16
-	// Segment is the playlist index the chunk starts in, or -1 for silence.
+	// Segment is the playlist index the chunk starts in, or -1 for
+	// anything else (silence, a queue entry, the idle clip).
 	Segment int
-	// SourceIndex is the index, in the segment's 48 kHz sound, of the
+	// SourceIndex is the index, in the 48 kHz sound of what plays, of the
 	// chunk's first sample frame; -1 for silence.
 	SourceIndex int64
+	Entry       EntryID // the queue entry the chunk starts in, 0 for none
 }
 
 // Sink receives the loop's output in media-time order, ahead of each
 // item's Deadline by the loop's lead. Calls come from the loop goroutine;
-// a sink must not block for long (hand work to its own goroutine).
+// a sink must not block for long (hand work to its own goroutine). The
+// *VideoFrame and *AudioChunk are reused: copy what you keep (the frame's
+// Image may be kept; it is never modified).
 type Sink interface {
 	WriteVideo(f *VideoFrame)
 	WriteAudio(c *AudioChunk)

@@ -2,77 +2,64 @@ package engine
 
 import (
 	"fmt"
-	"sort"
 	"time"
 )
 
-// layout is an immutable snapshot of the playlist placed on its own
-// timeline: segment j owns [start[j], start[j+1]) ns, each slot a whole
-// number of 20 ms chunks so every segment starts on the audio grid.
-// Edits build a new layout; the loop keeps using the one its current chunk
-// started with.
+// layout is an immutable snapshot of the playlist: its segments and each
+// one's slot on the output grid, in output frames. Edits build a new one.
 type layout struct {
 	segs  []*Segment
-	start []int64 // len(segs)+1 entries; the last is the playlist length
+	slots []int64
+	total int64 // sum of slots: one pass, in output frames
 }
 
-func newLayout(segs []*Segment) *layout {
-	l := &layout{segs: segs, start: make([]int64, len(segs)+1)}
+func newLayout(segs []*Segment, out Rate) *layout {
+	l := &layout{segs: segs, slots: make([]int64, len(segs))}
 	for j, s := range segs {
-		l.start[j+1] = l.start[j] + slotNS(s)
+		l.slots[j] = slotFrames(s, out, segPos{})
+		l.total += l.slots[j]
 	}
 	return l
 }
 
-func (l *layout) total() int64 { return l.start[len(l.segs)] }
-
-// find returns the segment owning playlist time p (0 ≤ p < total).
-// Empty slots own nothing, so they are never returned.
-func (l *layout) find(p int64) int {
-	return sort.Search(len(l.segs), func(j int) bool { return l.start[j+1] > p })
+// index returns where s is in the playlist, preferring hint when it is
+// there (the same segment may be added twice), or -1.
+func (l *layout) index(s *Segment, hint int) int {
+	if hint >= 0 && hint < len(l.segs) && l.segs[hint] == s {
+		return hint
+	}
+	for j, x := range l.segs {
+		if x == s {
+			return j
+		}
+	}
+	return -1
 }
 
-// slot returns segment j's slot length in ns.
-func (l *layout) slot(j int) int64 { return l.start[j+1] - l.start[j] }
+type headState int
 
-// slotNS is the segment's length rounded up to whole 20 ms chunks: the
-// longer of its frames and its sound.
-func slotNS(s *Segment) int64 {
-	var video, samples int64
-	if n := int64(s.Frames.Len()); n > 0 {
-		video = segmentRate(s).FrameNS(n)
-	}
-	if s.Audio != nil {
-		samples = s.Audio.Len()
-	}
-	chunks := max(loopCeilDiv(video, ChunkNS), loopCeilDiv(samples, ChunkSamples))
-	return chunks * ChunkNS
+const (
+	headStopped headState = iota
+	headPaused
+	headPlaying
+)
+
+// head is the playlist's play head. While a playlist run is on air the
+// head follows it (run is that run's id, k0 its first frame); otherwise
+// it stands at pos.
+type head struct {
+	state headState
+	seg   int
+	pos   segPos
+	run   uint64
+	k0    int64
 }
 
-// segmentRate guards the loop against a segment with a broken rate: its
-// frames are then timed at 30 fps rather than dividing by zero.
-func segmentRate(s *Segment) Rate {
-	if s.Rate.Valid() != nil {
-		return Rate30
-	}
-	return s.Rate
-}
-
-func loopCeilDiv(a, b int64) int64 { return (a + b - 1) / b }
-
-// floorDiv rounds towards −∞ (positions before the playlist start are
-// negative when AudioOffset delays the sound).
-func loopFloorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
-}
-
-// Add appends seg to the playlist and returns its index (-1 for nil).
+// Add appends seg to the playlist and returns its index (-1 for nil or a
+// live segment, which plays through Enqueue only). The playlist keeps no
+// ownership: release a segment yourself once it is removed (see Remove).
 func (l *Loop) Add(seg *Segment) int {
-	if seg == nil || seg.Frames == nil {
+	if seg == nil || seg.Frames == nil || seg.live != nil {
 		return -1
 	}
 	l.mu.Lock()
@@ -82,9 +69,9 @@ func (l *Loop) Add(seg *Segment) int {
 }
 
 // Remove takes segment i off the playlist (no-op when out of range). If it
-// was playing, the next segment plays from its start. The loop reads a
-// removed segment until the current 20 ms chunk ends (plus the lead):
-// release its memory after that.
+// was playing, the next segment plays from its start. The loop may read a
+// removed segment until its cut (the first frame boundary a fade after the
+// current 20 ms chunk) plus the lead: release its memory after that.
 func (l *Loop) Remove(i int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -92,13 +79,14 @@ func (l *Loop) Remove(i int) {
 	if i < 0 || i >= len(old) {
 		return
 	}
-	segs := append(append([]*Segment{}, old[:i]...), old[i+1:]...)
-	l.setPlaylist(segs)
+	l.setPlaylist(append(append([]*Segment{}, old[:i]...), old[i+1:]...))
+	h := &l.head
 	switch {
-	case i < l.seg:
-		l.seg--
-	case i == l.seg:
-		l.off = 0
+	case h.state == headStopped:
+	case i < h.seg:
+		h.seg--
+	case i == h.seg:
+		l.moveHead(i, segPos{})
 	}
 	l.normalise()
 }
@@ -121,13 +109,14 @@ func (l *Loop) Move(from, to int) {
 	}
 	segs[to] = s
 	l.setPlaylist(segs)
+	h := &l.head
 	switch {
-	case l.seg == from:
-		l.seg = to
-	case from < l.seg && to >= l.seg:
-		l.seg--
-	case from > l.seg && to <= l.seg:
-		l.seg++
+	case h.seg == from:
+		h.seg = to
+	case from < h.seg && to >= h.seg:
+		h.seg--
+	case from > h.seg && to <= h.seg:
+		h.seg++
 	}
 }
 
@@ -140,23 +129,26 @@ func (l *Loop) Segments() []*Segment {
 
 // setPlaylist installs a new layout; the caller holds mu.
 func (l *Loop) setPlaylist(segs []*Segment) {
-	l.lay = newLayout(segs)
+	l.lay = newLayout(segs, l.cfg.Rate)
 	if len(segs) == 0 {
 		l.stop()
 	}
 }
 
-// The play head and headState. Commands change the head under mu; the
-// loop reads it at each 20 ms chunk boundary (see takePlan).
+// The commands below change the head under mu; the loop acts on them at
+// the next output frame boundary it can still change (see planChunk). A
+// change of what the playlist shows bumps listGen, which cuts a playlist
+// run on air; pushed entries on air are not affected.
 
 // Play starts or resumes playing (from the start after Stop).
 func (l *Loop) Play() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.lay.segs) == 0 {
+	if len(l.lay.segs) == 0 || l.head.state == headPlaying {
 		return
 	}
-	l.state = headPlaying
+	l.head.state = headPlaying
+	l.listGen++
 	l.normalise()
 }
 
@@ -164,34 +156,41 @@ func (l *Loop) Play() {
 func (l *Loop) Pause() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.state == headPlaying {
-		l.state = headPaused
+	if l.head.state == headPlaying {
+		l.head.state = headPaused
+		l.listGen++
 	}
 }
 
-// Stop shows the idle frame and rewinds to the playlist's start.
+// Stop shows the idle frame (or idle clip) and rewinds to the playlist's
+// start.
 func (l *Loop) Stop() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.stop()
 }
 
-func (l *Loop) stop() { l.state, l.seg, l.off = headStopped, 0, 0 }
+func (l *Loop) stop() {
+	l.head = head{state: headStopped}
+	l.listGen++
+}
 
 // Seek moves the play head to offset into segment seg. Any offset inside
-// the segment's slot is allowed, on the 20 ms grid or not. When stopped,
-// the loop pauses there.
+// the segment's slot is allowed, on a frame boundary or not: the source
+// frame shown is the latest at or before offset (so an offset of
+// seg.Rate.FrameNS(i) shows frame i exactly) and the sound starts at
+// sample floor(offset·48 kHz). When stopped, the loop pauses there.
 func (l *Loop) Seek(seg int, offset time.Duration) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.checkIndex("seek", seg); err != nil {
 		return err
 	}
-	if slot := l.lay.slot(seg); offset < 0 || int64(offset) >= slot {
+	if slot := l.cfg.Rate.FrameNS(l.lay.slots[seg]); offset < 0 || int64(offset) >= slot {
 		return fmt.Errorf("seek: offset %v outside segment %d (%q, 0 to %v)",
 			offset, seg, l.lay.segs[seg].Name, time.Duration(slot))
 	}
-	l.moveHead(seg, int64(offset))
+	l.moveHead(seg, segPos{voff: int64(offset), abase: floorDiv(int64(offset)*(AudioRate/1000), 1e6)})
 	return nil
 }
 
@@ -202,7 +201,7 @@ func (l *Loop) SkipTo(seg int) error {
 	if err := l.checkIndex("skip", seg); err != nil {
 		return err
 	}
-	l.moveHead(seg, 0)
+	l.moveHead(seg, segPos{})
 	return nil
 }
 
@@ -215,7 +214,7 @@ func (l *Loop) Next() {
 	if n == 0 {
 		return
 	}
-	next := l.seg + 1
+	next := l.head.seg + 1
 	if next >= n {
 		if !l.looping {
 			l.stop()
@@ -223,7 +222,7 @@ func (l *Loop) Next() {
 		}
 		next = 0
 	}
-	l.moveHead(next, 0)
+	l.moveHead(next, segPos{})
 }
 
 // Prev goes to the start of the previous segment (or of the first).
@@ -233,7 +232,7 @@ func (l *Loop) Prev() {
 	if len(l.lay.segs) == 0 {
 		return
 	}
-	l.moveHead(max(l.seg-1, 0), 0)
+	l.moveHead(max(l.head.seg-1, 0), segPos{})
 }
 
 // SetLoop turns playlist looping on or off.
@@ -247,19 +246,23 @@ func (l *Loop) SetLoop(on bool) {
 func (l *Loop) Position() Position {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	p := Position{Segment: l.seg, Offset: time.Duration(l.off), Playing: l.state == headPlaying,
-		Looping: l.looping, MediaNS: l.mediaNS}
-	if l.state == headStopped {
+	h := &l.head
+	p := Position{Segment: h.seg, Offset: time.Duration(l.headPos().offset(l.cfg.Rate)),
+		Playing: h.state == headPlaying, Looping: l.looping, MediaNS: l.mediaNS, OnAir: l.onAir}
+	if h.state == headStopped {
 		p.Segment, p.Offset = -1, 0
 	}
 	return p
 }
 
-// Stats reports the loop's counters.
-func (l *Loop) Stats() LoopStats {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.stats
+// headPos is the head's position as of the frames handed to sinks. mu is
+// held.
+func (l *Loop) headPos() segPos {
+	h := &l.head
+	if h.run == 0 {
+		return h.pos
+	}
+	return posAt(h.pos, h.k0, max(l.headK, h.k0))
 }
 
 func (l *Loop) checkIndex(op string, seg int) error {
@@ -270,37 +273,46 @@ func (l *Loop) checkIndex(op string, seg int) error {
 }
 
 // moveHead sets the play head; a stopped loop pauses there. mu is held.
-func (l *Loop) moveHead(seg int, off int64) {
-	l.seg, l.off = seg, off
-	if l.state == headStopped {
-		l.state = headPaused
+func (l *Loop) moveHead(seg int, p segPos) {
+	h := &l.head
+	h.seg, h.pos, h.run = seg, p, 0
+	if h.state == headStopped {
+		h.state = headPaused
 	}
+	l.listGen++
 	l.normalise()
 }
 
-// normalise moves the head past slot ends (and empty slots), wrapping when
-// looping and stopping at the end otherwise. mu is held.
+// normalise moves the head off empty slots and past the playlist's end,
+// wrapping when looping and stopping otherwise. mu is held.
 func (l *Loop) normalise() {
-	if l.lay.total() == 0 {
+	h := &l.head
+	if l.lay.total == 0 {
 		l.stop()
 		return
 	}
-	if l.seg >= len(l.lay.segs) { // the head's segment was the last, removed
+	if h.state == headStopped {
+		return
+	}
+	for h.seg >= len(l.lay.segs) || l.lay.slots[h.seg] == 0 {
+		if h.seg < len(l.lay.segs) {
+			h.seg++
+			h.pos = segPos{}
+			continue
+		}
 		if !l.looping {
 			l.stop()
 			return
 		}
-		l.seg, l.off = 0, 0
+		h.seg, h.pos = 0, segPos{}
 	}
-	for l.off >= l.lay.slot(l.seg) {
-		l.off -= l.lay.slot(l.seg)
-		l.seg++
-		if l.seg == len(l.lay.segs) {
-			if !l.looping {
-				l.stop()
-				return
-			}
-			l.seg = 0
-		}
-	}
+}
+
+// advanceHead moves the head to the start of the next segment when its
+// run ends naturally. mu is held.
+func (l *Loop) advanceHead() {
+	h := &l.head
+	h.seg++
+	h.pos, h.run = segPos{}, 0
+	l.normalise()
 }

@@ -14,30 +14,34 @@ func wantFrame(seg *Segment, t int64) int {
 	return int(min(((t+1)*r.Num-1)/(1e9*r.Den), int64(seg.Frames.Len()-1)))
 }
 
-// Two segments back to back, played once: frames map by media time, the
-// sound is each segment's samples back to back (each slot padded with
-// silence to the 20 ms grid), then the loop stops and goes idle.
+// Three segments back to back, played once at 60 fps: each starts on the
+// frame grid, its sound at that frame's first sample; frames map by media
+// time; each slot's silent tail fills to the next frame boundary; then the
+// loop stops and goes idle.
 func TestPlaylistContinuityAcrossSegments(t *testing.T) {
-	a := loopSeg(1, Rate25, 26, 50_000, 32, 18)   // 1.04 s of frames, 1.0417 s of sound: slot 1.06 s
-	b := loopSeg(2, Rate2997, 20, 24_001, 32, 18) // 0.667 s of frames, 0.5 s of sound: slot 0.68 s
-	c := loopSeg(3, Rate23976, 3, 0, 32, 18)      // frames only: slot 0.14 s
+	a := loopSeg(1, Rate25, 26, 50_000, 32, 18)   // 1.04 s of frames, 1.0417 s of sound
+	b := loopSeg(2, Rate2997, 20, 24_001, 32, 18) // 0.667 s of frames, 0.5 s of sound
+	c := loopSeg(3, Rate23976, 3, 0, 32, 18)      // frames only: 0.125 s
+	segs := []*Segment{a, b, c}
 	l, _, rec := newLoopRec(Rate60, 32, 18)
-	for _, s := range []*Segment{a, b, c} {
+	for _, s := range segs {
 		l.Add(s)
 	}
 	l.Play()
 	loopRunFor(t, l, 3*time.Second)
-	starts := []int64{0, 1_060_000_000, 1_740_000_000, 1_880_000_000}
-	for i, s := range []*Segment{a, b, c} {
-		if got := slotNS(s); got != starts[i+1]-starts[i] {
-			t.Fatalf("segment %d slot %d, want %d", i, got, starts[i+1]-starts[i])
+	// Slots: a 63 frames (its sound needs 62.5), b 41 (frames to 0.6673 s),
+	// c 8 (to 0.1251 s); at 60 fps every frame is 800 samples.
+	starts := []int64{0, 63, 104, 112}
+	for i, s := range segs {
+		if got := wantSlot(s, Rate60); got != starts[i+1]-starts[i] {
+			t.Fatalf("segment %d: slot %d frames, want %d", i, got, starts[i+1]-starts[i])
 		}
 	}
 	for _, v := range rec.video {
 		wantSeg, wantIdx := -1, -1
-		for j, s := range []*Segment{a, b, c} {
-			if v.mediaNS >= starts[j] && v.mediaNS < starts[j+1] {
-				wantSeg, wantIdx = j, wantFrame(s, v.mediaNS-starts[j])
+		for j, s := range segs {
+			if v.seq >= starts[j] && v.seq < starts[j+1] {
+				wantSeg, wantIdx = j, wantSourceFrame(s, Rate60, v.seq-starts[j])
 			}
 		}
 		if v.seg != wantSeg || v.idx != wantIdx {
@@ -49,21 +53,21 @@ func TestPlaylistContinuityAcrossSegments(t *testing.T) {
 	for s := range int64(len(pcm) / 2) {
 		var l, r int16
 		switch {
-		case s < 50_880:
+		case s < 50_400:
 			l, r = loopSample(1, s, 50_000)
-		case s < 83_520:
-			l, r = loopSample(2, s-50_880, 24_001)
+		case s < 83_200:
+			l, r = loopSample(2, s-50_400, 24_001)
 		}
 		if pcm[2*s] != l || pcm[2*s+1] != r {
 			t.Fatalf("output sample %d = %d,%d; want %d,%d", s, pcm[2*s], pcm[2*s+1], l, r)
 		}
 	}
 	for n, ch := range rec.audio {
-		t0 := int64(n) * ChunkNS
+		s0 := int64(n) * ChunkSamples
 		wantSeg, wantIdx := -1, int64(-1)
-		for j, s := range []*Segment{a, b, c} {
-			if t0 >= starts[j] && t0 < starts[j+1] {
-				wantSeg, wantIdx = j, (t0-starts[j])*48/1e6
+		for j, s := range segs {
+			if first := starts[j] * 800; s0 >= first && s0 < starts[j+1]*800 {
+				wantSeg, wantIdx = j, s0-first
 				if s.Audio == nil || wantIdx >= s.Audio.Len() {
 					wantIdx = -1 // the slot's silent tail
 				}
@@ -112,15 +116,16 @@ func TestPlaylistLoopWraps(t *testing.T) {
 	}
 }
 
-// A seek off the 20 ms grid: samples come from the exact position, and a
-// chunk straddling the boundary takes each sample from its owner.
+// A seek off the frame grid: the segment plays from there on the grid,
+// picture and sound from the exact position; its rest ends at a frame
+// boundary, where the next segment starts.
 func TestPlaylistSeekOffGrid(t *testing.T) {
 	a := loopSeg(1, Rate30, 30, AudioRate, 32, 18) // slot 1 s
 	b := loopSeg(2, Rate30, 30, AudioRate, 32, 18)
 	l, _, rec := newLoopRec(Rate30, 32, 18)
 	l.Add(a)
 	l.Add(b)
-	off := 993_123_457 * time.Nanosecond // 6.88 ms before segment b
+	off := 993_123_457 * time.Nanosecond // 6.88 ms before segment a's end
 	if err := l.Seek(0, off); err != nil {
 		t.Fatal(err)
 	}
@@ -129,27 +134,29 @@ func TestPlaylistSeekOffGrid(t *testing.T) {
 	}
 	l.Play()
 	loopRunFor(t, l, 100*time.Millisecond)
+	// a's rest (331 samples, one frame's picture) fills frame 0; b starts
+	// at frame 1, sample 1600.
 	first := int64(off) * 48 / 1e6 // 47669
 	pcm := rec.pcm()
 	for i := range int64(len(pcm) / 2) {
 		var l, r int16
-		if s := first + i; s < AudioRate {
-			l, r = loopSample(1, s, AudioRate)
-		} else {
-			l, r = loopSample(2, s-AudioRate, AudioRate)
+		switch {
+		case first+i < AudioRate:
+			l, r = loopSample(1, first+i, AudioRate)
+		case i >= 1600:
+			l, r = loopSample(2, i-1600, AudioRate)
 		}
 		if pcm[2*i] != l || pcm[2*i+1] != r {
 			t.Fatalf("sample %d after the seek = %d,%d; want %d,%d", i, pcm[2*i], pcm[2*i+1], l, r)
 		}
 	}
-	if rec.audio[0].seg != 0 || rec.audio[0].idx != first || rec.audio[1].seg != 1 || rec.audio[1].idx != first+960-AudioRate {
-		t.Fatalf("chunks %d/%d, %d/%d", rec.audio[0].seg, rec.audio[0].idx, rec.audio[1].seg, rec.audio[1].idx)
+	if rec.audio[0].seg != 0 || rec.audio[0].idx != first || rec.audio[2].seg != 1 || rec.audio[2].idx != 2*960-1600 {
+		t.Fatalf("chunks %d/%d, %d/%d", rec.audio[0].seg, rec.audio[0].idx, rec.audio[2].seg, rec.audio[2].idx)
 	}
 	for _, v := range rec.video {
-		pos := int64(off) + v.mediaNS
-		wantSeg, wantIdx := 0, wantFrame(a, pos)
-		if pos >= 1e9 {
-			wantSeg, wantIdx = 1, wantFrame(b, pos-1e9)
+		wantSeg, wantIdx := 1, int(v.seq-1)
+		if v.seq == 0 {
+			wantSeg, wantIdx = 0, 29
 		}
 		if v.seg != wantSeg || v.idx != wantIdx {
 			t.Fatalf("frame %d: %d/%d, want %d/%d", v.seq, v.seg, v.idx, wantSeg, wantIdx)
@@ -170,8 +177,52 @@ func TestPlaylistSeekOffGrid(t *testing.T) {
 	}
 }
 
-// Skip, next and prev act at the next chunk boundary, together for
-// picture and sound.
+// wantCut is, from the rules, the output frame where a command takes
+// effect when given with chunks before n handed over: the first frame not
+// handed over whose first sample leaves CutFade (240 samples) of the
+// chunks still to come for the fade.
+func wantCut(out Rate, n int64) int64 {
+	k := bigCeil(n, ChunkNS*out.Num, 1e9*out.Den) // first frame at or after chunk n's time
+	for wantFirstSample(out, k) < n*ChunkSamples+240 {
+		k++
+	}
+	return k
+}
+
+// checkCut checks a cut at output frame k from playlist segment from to
+// segment to (ids from+1 and to+1, loopSeg sound): the picture changes at
+// k, the new sound starts at k's first sample, and the old sound's last
+// 240 samples ramp linearly to zero.
+func checkCut(t *testing.T, rec *loopRecSink, out Rate, k int64, from, to int) {
+	t.Helper()
+	if v := rec.video[k-1]; v.seg != from {
+		t.Fatalf("frame %d before the cut shows segment %d, want %d", k-1, v.seg, from)
+	}
+	if v := rec.video[k]; v.seg != to || v.idx != 0 {
+		t.Fatalf("frame %d at the cut shows %d/%d, want %d/0", k, v.seg, v.idx, to)
+	}
+	pcm := rec.pcm()
+	sk := wantFirstSample(out, k)
+	if l, r := pcm[2*sk], pcm[2*sk+1]; l != 1 || r != int16(to+1) {
+		t.Fatalf("sample %d at the cut = %d,%d, want segment %d's first", sk, l, r, to+1)
+	}
+	for o := sk - 240; o < sk; o++ {
+		ch := rec.audio[o/ChunkSamples]
+		if ch.seg != from {
+			t.Fatalf("chunk %d under the fade plays segment %d, want %d", ch.seq, ch.seg, from)
+		}
+		l, r := loopSample(int16(from+1), ch.idx+o%ChunkSamples, 2*AudioRate)
+		g := int32(sk - o)
+		l, r = int16(int32(l)*g/240), int16(int32(r)*g/240)
+		if pcm[2*o] != l || pcm[2*o+1] != r {
+			t.Fatalf("sample %d, %d before the cut = %d,%d, want %d,%d", o, sk-o, pcm[2*o], pcm[2*o+1], l, r)
+		}
+	}
+}
+
+// Skip, next and prev cut at the first frame boundary after the chunks
+// already handed over that leaves room for the fade, picture and sound
+// together.
 func TestPlaylistSkipNextPrev(t *testing.T) {
 	l, _, rec := newLoopRec(Rate25, 32, 18)
 	for i := range 3 {
@@ -190,20 +241,16 @@ func TestPlaylistSkipNextPrev(t *testing.T) {
 		{l.Prev, 0},
 		{l.Prev, 0},
 	}
+	was := 0
 	for i, st := range steps {
 		st.do()
 		if p := l.Position(); p.Segment != st.want || p.Offset != 0 || !p.Playing {
 			t.Fatalf("step %d: position %+v", i, p)
 		}
-		nv, na := len(rec.video), len(rec.audio)
-		loopRunFor(t, l, time.Duration(i+2)*100*time.Millisecond)
-		// The first chunk and frame after the command start the segment.
-		if a := rec.audio[na]; a.seg != st.want || a.idx != 0 {
-			t.Fatalf("step %d: chunk %d plays %d/%d", i, a.seq, a.seg, a.idx)
-		}
-		if v := rec.video[nv]; v.seg != st.want || v.idx != 0 {
-			t.Fatalf("step %d: frame %d shows %d/%d", i, v.seq, v.seg, v.idx)
-		}
+		at := time.Duration(i+1) * 100 * time.Millisecond
+		loopRunFor(t, l, at+100*time.Millisecond)
+		checkCut(t, rec, Rate25, wantCut(Rate25, int64(at/ChunkNS)), was, st.want)
+		was = st.want
 	}
 	l.SkipTo(2)
 	l.Next() // past the last, not looping: stop
@@ -269,5 +316,43 @@ func TestPlaylistEditsFollowHead(t *testing.T) {
 	l.Play()
 	if p := l.Position(); p.Segment != -1 || p.Playing {
 		t.Fatalf("empty playlist: %+v", p)
+	}
+}
+
+// Frame-exact stepping as the window does it: paused, Seek to
+// FrameNS(i) of the source shows frame i on the next output frame, and
+// Position reports that offset exactly, so FrameAt(Offset)±1 steps one
+// frame, at every pairing of output and source rate.
+func TestPlaylistSeekFrameExact(t *testing.T) {
+	rates := []Rate{Rate25, Rate2997, Rate60}
+	for _, out := range rates {
+		for _, src := range rates {
+			l, _, rec := newLoopRec(out, 32, 18)
+			seg := loopSeg(1, src, 400, 0, 32, 18)
+			l.Add(seg)
+			if err := l.Seek(0, 0); err != nil {
+				t.Fatal(err)
+			}
+			at := time.Duration(0)
+			shows := func() int {
+				at += 100 * time.Millisecond
+				loopRunFor(t, l, at)
+				return rec.video[len(rec.video)-1].idx
+			}
+			want := int64(0)
+			for step, dir := range []int64{1, 1, 1, 1, 1, 1, -1, -1, 1, 5, -3, 100, -1, 1} {
+				p := l.Position()
+				if p.Playing || p.Offset != time.Duration(src.FrameNS(want)) {
+					t.Fatalf("%v from %v, step %d: position %+v, want offset %v", out, src, step, p, time.Duration(src.FrameNS(want)))
+				}
+				want = src.FrameAt(int64(p.Offset)) + dir
+				if err := l.Seek(0, time.Duration(src.FrameNS(want))); err != nil {
+					t.Fatal(err)
+				}
+				if got := shows(); int64(got) != want {
+					t.Fatalf("%v from %v, step %d: shows frame %d, want %d", out, src, step, got, want)
+				}
+			}
+		}
 	}
 }

@@ -46,7 +46,7 @@ func WriteTimelineCSV(ctx context.Context, w io.Writer, segs []*Segment, opt Tim
 	}
 	dur := opt.Duration
 	if dur == 0 {
-		dur = time.Duration(newLayout(segs).total())
+		dur = time.Duration(opt.Rate.FrameNS(newLayout(segs, opt.Rate).total))
 	}
 	loop.SetLoop(opt.Loop)
 	loop.Play()

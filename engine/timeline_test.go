@@ -64,10 +64,7 @@ func TestTimelineCSVContract(t *testing.T) {
 		if r.kind == "video" {
 			ns, rtp := bigFrameNS(Rate2997, k)
 			wantSeg, wantSrc := int64(0), k
-			if k >= 60 { // the pattern is 60 frames; slot 2.02 s shows the last
-				wantSrc = 59
-			}
-			if ns >= 2_020_000_000 {
+			if k >= 60 { // the pattern is 60 frames, its slot too (2 s of sound need 59.94)
 				wantSeg, wantSrc = -1, -1
 			}
 			if r.seq != k || r.media != ns || r.rtp != rtp || r.seg != wantSeg || r.source != wantSrc {
@@ -77,10 +74,10 @@ func TestTimelineCSVContract(t *testing.T) {
 			continue
 		}
 		wantSeg, wantSrc := int64(0), n*960
-		if n*ChunkNS >= 2_000_000_000 { // the slot's silent tail
+		if n*960 >= 96_000 { // the slot's silent tail
 			wantSrc = -1
 		}
-		if n*ChunkNS >= 2_020_000_000 {
+		if n*960 >= 96_096 { // frame 60's first sample: ceil(60·1601.6)
 			wantSeg = -1
 		}
 		if r.seq != n || r.media != n*20_000_000 || r.rtp != uint32(n*960) || r.seg != wantSeg || r.source != wantSrc {
