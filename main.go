@@ -19,7 +19,6 @@ import (
 	"os/signal"
 	"runtime"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -160,7 +159,7 @@ func (m *mediaFlags) load(ctx context.Context, inputs []string) (*media, error) 
 	}
 	var size image.Point
 	if m.size != "" {
-		if size, err = parseSize(m.size); err != nil {
+		if size, err = engine.ParseSize(m.size); err != nil {
 			return nil, badInput("--size: %v", err)
 		}
 	}
@@ -196,16 +195,6 @@ func (m *mediaFlags) load(ctx context.Context, inputs []string) (*media, error) 
 		out.segs = append([]*engine.Segment{pattern.New(out.size.X, out.size.Y, rate, d)}, out.segs...)
 	}
 	return out, nil
-}
-
-func parseSize(s string) (image.Point, error) {
-	w, h, ok := strings.Cut(strings.ToLower(s), "x")
-	x, err1 := strconv.Atoi(w)
-	y, err2 := strconv.Atoi(h)
-	if !ok || err1 != nil || err2 != nil || x < 16 || y < 16 || x > 7680 || y > 4320 || x%2 != 0 || y%2 != 0 {
-		return image.Point{}, fmt.Errorf("%q: want even WxH between 16x16 and 7680x4320", s)
-	}
-	return image.Pt(x, y), nil
 }
 
 // newLoop builds a loop over the media on the given clock.
