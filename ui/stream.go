@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	fdialog "fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -22,13 +23,20 @@ const signalTimeout = 20 * time.Second
 
 // streamPanel is the right-hand panel: viewers by pasted SDP (both
 // directions), the LAN share with its QR code, and the viewer list. The
-// rtc session starts on first use; from then on the wall clock rules.
+// rtc session starts on first use, as a sink of the player's loop.
 type streamPanel struct {
-	c       *controller
+	app          fyne.App    // clipboard, drift windows
+	win          fyne.Window // error dialogs
+	p            *player
+	set          *settings // ICE, bitrates, LAN address as last saved
+	run          *runner
+	saveFile     func(name string) (string, error)
+	loopbackOnly bool // ICE on 127.0.0.1 only (tests)
+
 	content *fyne.Container
 	sess    *rtc.Session
 	unsink  func()
-	share   *rtc.ShareServer
+	share   *lanShare
 	pending *rtc.Viewer // offered, waiting for the browser's answer
 	count   int         // viewers, for the status bar
 
@@ -42,8 +50,9 @@ type streamPanel struct {
 	lastList                                string
 }
 
-func newStreamPanel(c *controller) *streamPanel {
-	s := &streamPanel{c: c}
+func newStreamPanel(a fyne.App, win fyne.Window, p *player, set *settings, r *runner,
+	saveFile func(name string) (string, error), loopbackOnly bool) *streamPanel {
+	s := &streamPanel{app: a, win: win, p: p, set: set, run: r, saveFile: saveFile, loopbackOnly: loopbackOnly}
 	s.message = widget.NewLabel("")
 	s.message.Wrapping = fyne.TextWrapWord
 
@@ -101,34 +110,29 @@ func readOnlyBox(placeholder string) *widget.Entry {
 
 func (s *streamPanel) copy(text string) {
 	if text != "" {
-		s.c.app.Clipboard().SetContent(text)
+		s.app.Clipboard().SetContent(text)
 	}
 }
 
-// session starts streaming on first use: the rtc session becomes a sink of
-// the same loop, the wall clock takes over from the audio device, and the
-// preview waits out the output latency so it matches what is heard.
+// session starts streaming on first use: the rtc session, in the player's
+// output format and on its clock, joins the player (startStreaming).
 func (s *streamPanel) session() (*rtc.Session, error) {
 	if s.sess != nil {
 		return s.sess, nil
 	}
-	c := s.c
+	p := s.p
 	sess, err := rtc.NewSession(rtc.Config{
-		Width: c.w, Height: c.h, Rate: c.rate,
-		MinBitrate: c.set.MinBitrate, MaxBitrate: c.set.MaxBitrate,
-		ICEServers: c.set.ICE, Log: c.log, Clock: c.clock,
-		LoopbackOnly: c.env.loopbackOnly,
+		Width: p.w, Height: p.h, Rate: p.rate,
+		MinBitrate: s.set.MinBitrate, MaxBitrate: s.set.MaxBitrate,
+		ICEServers: s.set.ICE, Log: s.run.log, Clock: p.clock,
+		LoopbackOnly: s.loopbackOnly,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start streaming: %w", err)
 	}
-	c.clock.Switch(c.wall)
-	if c.audio != nil {
-		c.preview.setDelay(c.audio.Latency())
-	}
 	s.sess = sess
-	s.unsink = c.loop.AddSink(sess)
-	sess.OnViewersChanged(func() { s.c.do(s.refresh) })
+	s.unsink = p.startStreaming(sess)
+	sess.OnViewersChanged(func() { s.run.do(s.refresh) })
 	return sess, nil
 }
 
@@ -145,11 +149,11 @@ func (s *streamPanel) offer() {
 	}
 	s.addViewer.Disable()
 	s.say("Gathering network candidates…")
-	s.c.start(func() {
-		ctx, cancel := context.WithTimeout(s.c.ctx, signalTimeout)
+	s.run.start(func() {
+		ctx, cancel := context.WithTimeout(s.run.ctx, signalTimeout)
 		defer cancel()
 		v, offer, err := sess.Offer(ctx)
-		s.c.do(func() {
+		s.run.do(func() {
 			s.addViewer.Enable()
 			if err != nil {
 				s.say("Add viewer failed: %v", err)
@@ -195,11 +199,11 @@ func (s *streamPanel) answer() {
 	text := s.offerIn.Text
 	s.answerBtn.Disable()
 	s.say("Answering…")
-	s.c.start(func() {
-		ctx, cancel := context.WithTimeout(s.c.ctx, signalTimeout)
+	s.run.start(func() {
+		ctx, cancel := context.WithTimeout(s.run.ctx, signalTimeout)
 		defer cancel()
 		v, answer, err := sess.Answer(ctx, text)
-		s.c.do(func() {
+		s.run.do(func() {
 			s.answerBtn.Enable()
 			if err != nil {
 				s.say("Offer not accepted: %v", err)
@@ -215,18 +219,18 @@ func (s *streamPanel) answer() {
 // saveViewerPage writes the embedded viewer page where the user says.
 func (s *streamPanel) saveViewerPage() {
 	go (func() {
-		path, err := s.c.env.saveFile("segcast-viewer.html")
+		path, err := s.saveFile("segcast-viewer.html")
 		if err == nil {
 			if werr := os.WriteFile(path, assets.ViewerPage(), 0o644); werr != nil {
 				err = fmt.Errorf("save viewer page %s: %w", path, werr)
 			}
 		}
-		s.c.do(func() {
+		s.run.do(func() {
 			switch {
 			case err == nil:
 				s.say("Viewer page saved to %s", path)
 			case !isCancel(err):
-				s.c.showError(err)
+				fdialog.ShowError(err, s.win)
 			}
 		})
 	})()
@@ -235,8 +239,8 @@ func (s *streamPanel) saveViewerPage() {
 // toggleShare starts or stops the LAN server and shows its QR code.
 func (s *streamPanel) toggleShare() {
 	if s.share != nil {
-		if err := s.share.Close(); err != nil {
-			s.c.log.Warn("stop sharing", "err", err)
+		if err := s.share.close(); err != nil {
+			s.run.log.Warn("stop sharing", "err", err)
 		}
 		s.share = nil
 		s.qr.Hide()
@@ -249,25 +253,16 @@ func (s *streamPanel) toggleShare() {
 		s.say("%v", err)
 		return
 	}
-	srv, err := rtc.NewShareServer(sess, rtc.ShareOptions{Addr: s.c.set.LANAddr, Log: s.c.log})
-	if err == nil {
-		err = srv.Start()
-	}
+	share, err := startLANShare(sess, s.set.LANAddr, s.run.log)
 	if err != nil {
 		s.say("Share on LAN: %v", err)
 		return
 	}
-	img, err := rtc.QRCode(srv.PageURL(), 256)
-	if err != nil {
-		_ = srv.Close()
-		s.say("Share on LAN: %v", err)
-		return
-	}
-	s.share = srv
-	s.qr.Image = img
+	s.share = share
+	s.qr.Image = share.qr
 	s.qr.Show()
 	s.qr.Refresh()
-	s.shareURL.SetText(srv.PageURL())
+	s.shareURL.SetText(share.url)
 	s.shareBtn.SetText("Stop sharing")
 }
 
@@ -319,7 +314,7 @@ func (s *streamPanel) viewerCount() int { return s.count }
 // close ends sharing and the session.
 func (s *streamPanel) close() {
 	if s.share != nil {
-		_ = s.share.Close()
+		_ = s.share.close()
 	}
 	if s.sess != nil {
 		s.unsink()
