@@ -32,7 +32,9 @@ import (
 )
 
 const usage = `usage:
-  segcast [INPUT...]                 open the window (sync pattern when no input)
+  segcast [INPUT...] [--no-audio] [--stats D]
+                                     open the window (sync pattern when no input);
+                                     --stats logs preview counters every D (diagnostics)
   segcast probe [--json] INPUT...    describe segments
   segcast timeline [--pattern] [--fps R] [--duration D] [--loop] [INPUT...]
                                      the timeline as CSV, on a simulated clock
@@ -416,15 +418,19 @@ func window(args []string) error {
 	var m mediaFlags
 	m.register(fs)
 	noAudio := fs.Bool("no-audio", false, "never open an audio device (preview on the wall clock)")
+	stats := fs.Duration("stats", 0, "diagnostics: log the preview's and the loop's counters to stderr at this interval")
 	inputs, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if *stats < 0 {
+		return badInput("--stats: must not be negative")
 	}
 	// Fyne's GLFW driver panics without a display; say what is missing.
 	if runtime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		return errors.New("no display for the window (DISPLAY is not set); run it on a desktop, under xvfb-run, or use a subcommand (segcast help)")
 	}
-	opt := ui.Options{Pattern: m.pattern, Loop: m.loop, NoAudio: *noAudio, Log: logger()}
+	opt := ui.Options{Pattern: m.pattern, Loop: m.loop, NoAudio: *noAudio, StatsEvery: *stats, Log: logger()}
 	// Only flags the user gave override the saved settings.
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
