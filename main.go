@@ -19,7 +19,6 @@ import (
 	"os/signal"
 	"runtime"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -35,7 +34,9 @@ import (
 )
 
 const usage = `usage:
-  segcast [INPUT...]                 open the window (sync pattern when no input)
+  segcast [INPUT...] [--no-audio] [--stats D]
+                                     open the window (sync pattern when no input);
+                                     --stats logs preview counters every D (diagnostics)
   segcast probe [--json] [--budget B] INPUT...
                                      describe segments
   segcast timeline [--pattern] [--fps R] [--duration D] [--loop] [INPUT...]
@@ -167,7 +168,7 @@ func (m *mediaFlags) load(ctx context.Context, inputs []string) (*media, error) 
 	}
 	var size image.Point
 	if m.size != "" {
-		if size, err = parseSize(m.size); err != nil {
+		if size, err = engine.ParseSize(m.size); err != nil {
 			return nil, badInput("--size: %v", err)
 		}
 	}
@@ -204,16 +205,6 @@ func (m *mediaFlags) load(ctx context.Context, inputs []string) (*media, error) 
 		out.segs = append([]*engine.Segment{pattern.New(out.size.X, out.size.Y, rate, d)}, out.segs...)
 	}
 	return out, nil
-}
-
-func parseSize(s string) (image.Point, error) {
-	w, h, ok := strings.Cut(strings.ToLower(s), "x")
-	x, err1 := strconv.Atoi(w)
-	y, err2 := strconv.Atoi(h)
-	if !ok || err1 != nil || err2 != nil || x < 16 || y < 16 || x > 7680 || y > 4320 || x%2 != 0 || y%2 != 0 {
-		return image.Point{}, fmt.Errorf("%q: want even WxH between 16x16 and 7680x4320", s)
-	}
-	return image.Pt(x, y), nil
 }
 
 // newLoop builds a loop over the media on the given clock.
@@ -440,15 +431,19 @@ func window(args []string) error {
 	var m mediaFlags
 	m.register(fs)
 	noAudio := fs.Bool("no-audio", false, "never open an audio device (preview on the wall clock)")
+	stats := fs.Duration("stats", 0, "diagnostics: log the preview's and the loop's counters to stderr at this interval")
 	inputs, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if *stats < 0 {
+		return badInput("--stats: must not be negative")
 	}
 	// Fyne's GLFW driver panics without a display; say what is missing.
 	if runtime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		return errors.New("no display for the window (DISPLAY is not set); run it on a desktop, under xvfb-run, or use a subcommand (segcast help)")
 	}
-	opt := ui.Options{Pattern: m.pattern, Loop: m.loop, NoAudio: *noAudio, Log: logger()}
+	opt := ui.Options{Pattern: m.pattern, Loop: m.loop, NoAudio: *noAudio, StatsEvery: *stats, Log: logger()}
 	// Only flags the user gave override the saved settings.
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {

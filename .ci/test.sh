@@ -9,7 +9,6 @@ cd "$(dirname "$0")/.."
 unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted" >&2; exit 1; fi
 go vet ./...
-go vet -tags ci ./ui/...
 go vet -tags smoke ./ui/...
 
 go build -o bin/segcast .
@@ -17,5 +16,5 @@ export SEGCAST_BIN="$PWD/bin/segcast"
 export LANG=C.UTF-8
 node --test --test-reporter=spec assets/ # the viewer page's measurement code (assets/measure.js)
 go test -race -count=1 ./engine/... ./rtc/...
-go test -count=1 -tags ci ./ui/... .
+go test -count=1 ./ui/... .
 go test -count=1 -tags smoke -run Smoke ./ui/

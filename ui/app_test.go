@@ -35,15 +35,15 @@ func near(a, b uint8) bool { return int(a)-int(b) <= 12 && int(b)-int(a) <= 12 }
 func TestAddSegmentFromFile(t *testing.T) {
 	path := clip(t, t.TempDir())
 	h := newHarness(t, Options{Inputs: []string{path}, Loop: true})
-	h.waitFor("the clip to load", func() bool { return len(h.c.rows) == 1 && h.c.rows[0].seg != nil })
+	h.waitFor("the clip to load", func() bool { return len(h.c.list.rows) == 1 && h.c.list.rows[0].seg != nil })
 	var detail string
 	h.onUI(func() {
-		segs := h.c.loop.Segments()
-		if len(segs) != 1 || segs[0] != h.c.rows[0].seg {
+		segs := h.c.player.loop.Segments()
+		if len(segs) != 1 || segs[0] != h.c.list.rows[0].seg {
 			t.Fatalf("loop playlist = %v, want the loaded segment", segs)
 		}
 		view := newRowView().(*fyne.Container)
-		h.c.updateRow(0, view)
+		h.c.list.updateRow(0, view)
 		_, _, d, _, _, _, _, _ := rowParts(view)
 		detail = d.Text
 	})
@@ -52,16 +52,16 @@ func TestAddSegmentFromFile(t *testing.T) {
 			t.Errorf("row detail %q lacks %q", detail, want)
 		}
 	}
-	h.waitFor("autoplay", func() bool { p := h.c.loop.Position(); return p.Playing && p.Segment == 0 })
+	h.waitFor("autoplay", func() bool { p := h.c.player.loop.Position(); return p.Playing && p.Segment == 0 })
 	h.waitFor("the clip's colour in the preview", func() bool {
-		img, ok := h.c.preview.img.Image.(*image.RGBA)
+		img, ok := h.c.player.preview.img.Image.(*image.RGBA)
 		if !ok || img.Bounds().Dx() != 1280 {
 			return false
 		}
 		c := img.RGBAAt(640, 360)
 		return near(c.R, clipColour.R) && near(c.G, clipColour.G) && near(c.B, clipColour.B)
 	})
-	h.waitFor("the timecode label", func() bool { return strings.Contains(h.c.preview.label.Text, "frame ") })
+	h.waitFor("the timecode label", func() bool { return strings.Contains(h.c.player.preview.label.Text, "frame ") })
 }
 
 // A broken file shows its error in its own row; the playlist and the loop
@@ -74,22 +74,22 @@ func TestFailedLoadKeepsPlaylist(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := newHarness(t, Options{Inputs: []string{good}})
-	h.waitFor("the good clip", func() bool { return len(h.c.rows) == 1 && h.c.rows[0].seg != nil })
+	h.waitFor("the good clip", func() bool { return len(h.c.list.rows) == 1 && h.c.list.rows[0].seg != nil })
 	var before *engine.Segment
 	h.onUI(func() {
-		before = h.c.rows[0].seg
-		h.c.addPaths([]string{bad})
+		before = h.c.list.rows[0].seg
+		h.c.list.addPaths([]string{bad})
 	})
-	h.waitFor("the load to fail", func() bool { return len(h.c.rows) == 2 && h.c.rows[1].err != nil })
+	h.waitFor("the load to fail", func() bool { return len(h.c.list.rows) == 2 && h.c.list.rows[1].err != nil })
 	h.onUI(func() {
-		if h.c.rows[0].seg != before {
+		if h.c.list.rows[0].seg != before {
 			t.Error("the good row changed")
 		}
-		if segs := h.c.loop.Segments(); len(segs) != 1 || segs[0] != before {
+		if segs := h.c.player.loop.Segments(); len(segs) != 1 || segs[0] != before {
 			t.Errorf("loop playlist = %d segments, want only the good one", len(segs))
 		}
 		view := newRowView().(*fyne.Container)
-		h.c.updateRow(1, view)
+		h.c.list.updateRow(1, view)
 		play, _, _, _, errText, _, _, _ := rowParts(view)
 		if !errText.Visible() || !strings.Contains(errText.Text, "broken.wav") {
 			t.Errorf("error label visible=%v text=%q, want it naming broken.wav", errText.Visible(), errText.Text)
@@ -102,18 +102,18 @@ func TestFailedLoadKeepsPlaylist(t *testing.T) {
 	big := filepath.Join(dir, "big.y4m")
 	writeY4M(t, big, 320, 180, 300, 30, clipColour)
 	h.onUI(func() {
-		h.c.addPaths([]string{big})
-		h.c.removeRow(2) // the row's button cancels a load in progress
+		h.c.list.addPaths([]string{big})
+		h.c.list.removeRow(2) // the row's button cancels a load in progress
 	})
-	h.waitFor("the cancelled row to go", func() bool { return len(h.c.rows) == 2 })
-	if n := len(h.c.loop.Segments()); n != 1 {
+	h.waitFor("the cancelled row to go", func() bool { return len(h.c.list.rows) == 2 })
+	if n := len(h.c.player.loop.Segments()); n != 1 {
 		t.Errorf("loop has %d segments after a cancelled load, want 1", n)
 	}
 	// Removing the failed row leaves the good one.
-	h.onUI(func() { h.c.removeRow(1) })
+	h.onUI(func() { h.c.list.removeRow(1) })
 	h.onUI(func() {
-		if len(h.c.rows) != 1 || len(h.c.loop.Segments()) != 1 {
-			t.Errorf("after removing the failed row: %d rows, %d segments", len(h.c.rows), len(h.c.loop.Segments()))
+		if len(h.c.list.rows) != 1 || len(h.c.player.loop.Segments()) != 1 {
+			t.Errorf("after removing the failed row: %d rows, %d segments", len(h.c.list.rows), len(h.c.player.loop.Segments()))
 		}
 	})
 }
@@ -122,8 +122,10 @@ func TestFailedLoadKeepsPlaylist(t *testing.T) {
 // paused, a second when playing), stop, next/previous, loop, Ctrl+O.
 func TestTransportDrivesEngine(t *testing.T) {
 	h := newHarness(t, Options{Pattern: true})
-	h.onUI(func() { h.c.addSegment(pattern.New(h.c.w, h.c.h, h.c.rate, pattern.DefaultLength)) })
-	pos := func() engine.Position { return h.c.loop.Position() }
+	h.onUI(func() {
+		h.c.list.addSegment(pattern.New(h.c.player.w, h.c.player.h, h.c.player.rate, pattern.DefaultLength))
+	})
+	pos := func() engine.Position { return h.c.player.loop.Position() }
 
 	if !pos().Playing {
 		t.Fatal("the pattern does not play at start")
@@ -140,7 +142,7 @@ func TestTransportDrivesEngine(t *testing.T) {
 	if pos().Playing {
 		t.Fatal("Space: still playing")
 	}
-	if err := h.c.loop.Seek(0, time.Second); err != nil {
+	if err := h.c.player.loop.Seek(0, time.Second); err != nil {
 		t.Fatal(err)
 	}
 	frame := func(k int64) time.Duration { return time.Duration(engine.Rate30.FrameNS(k)) }
@@ -162,7 +164,7 @@ func TestTransportDrivesEngine(t *testing.T) {
 	if d := pos().Offset - before; d < time.Second || d > 1500*time.Millisecond {
 		t.Fatalf("→ when playing moved %v, want about 1 s", d)
 	}
-	h.onUI(func() { h.c.playRow(1) })
+	h.onUI(func() { h.c.list.playRow(1) })
 	if p := pos(); p.Segment != 1 || !p.Playing {
 		t.Fatalf("play row 1: %+v", p)
 	}
@@ -214,8 +216,8 @@ func TestTransportDrivesEngine(t *testing.T) {
 	// Ctrl+O opens the (stubbed) dialog and loads what it returns.
 	h.picks <- clip(t, t.TempDir())
 	h.shortcut(shortcutOpen())
-	h.waitFor("Ctrl+O to add a row", func() bool { return len(h.c.rows) == 3 && h.c.rows[2].seg != nil })
-	if n := len(h.c.loop.Segments()); n != 3 {
+	h.waitFor("Ctrl+O to add a row", func() bool { return len(h.c.list.rows) == 3 && h.c.list.rows[2].seg != nil })
+	if n := len(h.c.player.loop.Segments()); n != 3 {
 		t.Fatalf("loop has %d segments after Ctrl+O, want 3", n)
 	}
 }
@@ -299,9 +301,9 @@ func TestSettingsDialogOpens(t *testing.T) {
 func TestDropAndMenu(t *testing.T) {
 	h := newHarness(t, Options{})
 	path := clip(t, t.TempDir())
-	h.onUI(func() { h.c.dropped(fyne.NewPos(10, 10), []fyne.URI{storage.NewFileURI(path)}) })
+	h.onUI(func() { h.c.list.dropped(fyne.NewPos(10, 10), []fyne.URI{storage.NewFileURI(path)}) })
 	h.waitFor("the dropped clip", func() bool {
-		return len(h.c.rows) == 2 && h.c.rows[1].seg != nil && h.c.rows[1].seg.Source == path
+		return len(h.c.list.rows) == 2 && h.c.list.rows[1].seg != nil && h.c.list.rows[1].seg.Source == path
 	})
 	want := map[string]string{"Add files…": shortcutOpen().ShortcutName(), "Quit": shortcutQuit().ShortcutName()}
 	h.onUI(func() {

@@ -40,7 +40,7 @@ func TestPreviewFollowsAudioClock(t *testing.T) {
 	shownFrame := func() int {
 		var n int
 		h.onUI(func() {
-			if m := frameRE.FindStringSubmatch(h.c.preview.label.Text); m != nil {
+			if m := frameRE.FindStringSubmatch(h.c.player.preview.label.Text); m != nil {
 				n, _ = strconv.Atoi(m[1])
 			} else {
 				n = -1
@@ -50,14 +50,14 @@ func TestPreviewFollowsAudioClock(t *testing.T) {
 	}
 	// The loop may start a chunk before Play lands, so at device time 0
 	// the idle frame or the pattern's frame 0 is on screen, nothing later.
-	h.waitFor("a first frame", func() bool { return h.c.preview.shown.Load() > 0 })
+	h.waitFor("a first frame", func() bool { return h.c.player.preview.shown.Load() > 0 })
 	time.Sleep(300 * time.Millisecond) // real time passes; the device does not
 	if n := shownFrame(); n > 0 {
 		t.Fatalf("device at 0 s: frame %d on screen, want idle or 0", n)
 	}
 	dev.Advance(500 * time.Millisecond)
 	h.waitFor("frames up to 0.5 s", func() bool {
-		m := frameRE.FindStringSubmatch(h.c.preview.label.Text)
+		m := frameRE.FindStringSubmatch(h.c.player.preview.label.Text)
 		return m != nil && m[1] != "0"
 	})
 	time.Sleep(300 * time.Millisecond)
@@ -71,10 +71,10 @@ func TestPreviewFollowsAudioClock(t *testing.T) {
 		if _, err := h.c.stream.session(); err != nil {
 			t.Fatal(err)
 		}
-		if h.c.clock.Current() != h.c.wall {
+		if h.c.player.clock.Current() != h.c.player.wall {
 			t.Error("streaming did not hand the clock to the wall clock")
 		}
-		if d := time.Duration(h.c.preview.delay.Load()); d != dev.latency {
+		if d := time.Duration(h.c.player.preview.delay.Load()); d != dev.latency {
 			t.Errorf("preview delay %v while streaming, want the output latency %v", d, dev.latency)
 		}
 	})

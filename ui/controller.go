@@ -16,132 +16,110 @@ import (
 	"segcast/engine/pattern"
 )
 
-// loopLead is how far ahead of its deadline the loop hands items over: the
-// encoders' head start and the audio queue depth.
-const loopLead = 100 * time.Millisecond
+// runner is how window code runs things: on the UI thread (do), in the
+// background until the window closes (start; ctx ends at close, which
+// waits for them), and where diagnostics go.
+type runner struct {
+	ctx context.Context
+	wg  sync.WaitGroup
+	do  func(func())
+	log *slog.Logger
+}
 
-// controller owns one window's state. Widget state is touched only on the
-// UI thread (callbacks and fyne.Do); the engine is safe for concurrent use.
+func (r *runner) start(f func()) {
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		f()
+	}()
+}
+
+// controller wires one window: the player and the panels, the menu, the
+// keys and the status bar. Widget state is touched only on the UI thread
+// (callbacks and do); the engine is safe for concurrent use.
 type controller struct {
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	app    fyne.App
-	win    fyne.Window
-	opt    Options
-	env    env
-	do     func(func()) // onto the UI thread
-	log    *slog.Logger
-	set    settings
+	run        *runner
+	cancel     context.CancelFunc
+	app        fyne.App
+	win        fyne.Window
+	set        settings
+	statsEvery time.Duration
 
-	loop    *engine.Loop
-	clock   *switchClock
-	wall    engine.Clock
-	audio   audioDevice // nil without a device
-	store   *engine.FrameStore
-	preview *preview
-	rate    engine.Rate
-	w, h    int
-
-	rows     []*row
-	list     *widget.List
-	autoplay bool
-
-	tr     transport
-	status *widget.Label
+	player *player
+	list   *playlist
+	tr     *transport
 	stream *streamPanel
+	status *widget.Label
 }
 
 func newController(parent context.Context, a fyne.App, opt Options, e env) (*controller, error) {
 	ctx, cancel := context.WithCancel(parent)
-	c := &controller{ctx: ctx, cancel: cancel, app: a, opt: opt, env: e, log: opt.Log}
-	if c.log == nil {
-		c.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	r := &runner{ctx: ctx, do: e.do, log: opt.Log}
+	if r.log == nil {
+		r.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if e.do == nil {
+	if r.do == nil {
 		// After close nothing more is queued for a UI that may be gone.
-		e.do = func(f func()) {
+		r.do = func(f func()) {
 			if ctx.Err() == nil {
 				fyne.Do(f)
 			}
 		}
 	}
-	c.env, c.do = e, e.do
+	c := &controller{run: r, cancel: cancel, app: a, statsEvery: opt.StatsEvery}
 	c.set = loadSettings(a.Preferences())
 	if err := c.set.override(opt); err != nil {
 		cancel()
 		return nil, err
 	}
-	c.rate, c.w, c.h = c.set.FPS, c.set.Width, c.set.Height
-	c.wall = engine.NewWallClock()
-	var base engine.Clock = c.wall
+	var audio audioDevice
 	if !opt.NoAudio && e.openAudio != nil {
 		dev, err := e.openAudio(c.set.AudioDevice)
 		if err != nil {
-			c.log.Warn("no audio device; previewing on the wall clock", "err", err)
+			r.log.Warn("no audio device; previewing on the wall clock", "err", err)
 		} else {
-			c.audio, base = dev, dev
+			audio = dev
 		}
 	}
-	c.clock = newSwitchClock(base)
-	c.loop = engine.NewLoop(engine.LoopConfig{Rate: c.rate, Width: c.w, Height: c.h, Clock: c.clock, Lead: loopLead,
-		Idle: pattern.IdleCard(c.w, c.h)})
-	c.preview = newPreview(c.clock, c.do)
-	c.loop.AddSink(c.preview)
-	if c.audio != nil {
-		c.loop.AddSink(c.audio)
-		c.preview.local.setHeard(heardFromDevice(c.audio))
-	}
-	c.store = engine.NewFrameStore(c.set.budget())
+	c.player = newPlayer(c.set, audio, r.do)
 
 	c.win = a.NewWindow("Segcast")
-	c.win.SetContent(c.build())
+	c.list = newPlaylist(c.player, r, c.win, e.pickFiles, e.pickFolder)
+	c.tr = newTransport(c.player, r.log)
+	c.stream = newStreamPanel(a, c.win, c.player, &c.set, r, e.saveFile, e.loopbackOnly)
+	c.status = widget.NewLabel("")
+	c.status.Truncation = fyne.TextTruncateEllipsis
+	c.win.SetContent(c.layout())
 	c.win.SetMainMenu(c.menu())
 	c.installShortcuts()
-	c.win.SetOnDropped(c.dropped)
+	c.win.SetOnDropped(c.list.dropped)
 	c.win.Resize(fyne.NewSize(1280, 760))
 
-	c.start(func() {
-		if err := c.loop.Run(ctx); err != nil && ctx.Err() == nil {
-			c.log.Error("loop stopped", "err", err)
-		}
-	})
-	c.start(func() { c.preview.run(ctx) })
-	c.start(c.tick)
+	c.player.start(r)
+	r.start(c.tick)
 
-	c.loop.SetLoop(opt.Loop)
+	c.player.loop.SetLoop(opt.Loop)
 	c.tr.loop.SetChecked(opt.Loop)
 	if opt.Pattern || len(opt.Inputs) == 0 {
-		c.addSegment(pattern.New(c.w, c.h, c.rate, pattern.DefaultLength))
+		c.list.addSegment(pattern.New(c.player.w, c.player.h, c.player.rate, pattern.DefaultLength))
 		if len(opt.Inputs) == 0 {
 			c.tr.loop.SetChecked(true)
-			c.loop.Play()
+			c.player.loop.Play()
 		}
 	}
-	c.autoplay = len(opt.Inputs) > 0
-	c.addPaths(opt.Inputs)
+	c.list.autoplay = len(opt.Inputs) > 0
+	c.list.addPaths(opt.Inputs)
 	return c, nil
 }
 
-func (c *controller) start(f func()) {
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		f()
-	}()
-}
-
-// build lays out the window: playlist | preview and transport | stream.
-func (c *controller) build() fyne.CanvasObject {
-	c.status = widget.NewLabel("")
-	c.status.Truncation = fyne.TextTruncateEllipsis
-	previewArea := container.NewBorder(nil,
-		container.NewVBox(c.preview.label, c.preview.strip, c.buildTransport()),
-		nil, nil, c.preview.img)
-	c.stream = newStreamPanel(c)
+// layout is the window: playlist | preview and transport | stream, over
+// the status bar.
+func (c *controller) layout() fyne.CanvasObject {
+	pv := c.player.preview
+	previewArea := container.NewBorder(nil, container.NewVBox(pv.label, pv.strip, c.tr.content), nil, nil, pv.img)
 	right := container.NewHSplit(previewArea, container.NewVScroll(c.stream.content))
 	right.Offset = 0.72
-	main := container.NewHSplit(c.buildPlaylist(), right)
+	main := container.NewHSplit(c.list.content, right)
 	main.Offset = 0.25
 	return container.NewBorder(nil, c.status, nil, nil, main)
 }
@@ -150,11 +128,9 @@ func (c *controller) build() fyne.CanvasObject {
 func (c *controller) close() {
 	c.cancel()
 	c.stream.close()
-	c.wg.Wait()
-	if c.audio != nil {
-		if err := c.audio.Close(); err != nil {
-			c.log.Warn("close audio", "err", err)
-		}
+	c.run.wg.Wait()
+	if err := c.player.close(); err != nil {
+		c.run.log.Warn("close audio", "err", err)
 	}
 }
 
@@ -163,25 +139,26 @@ func (c *controller) tick() {
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
 	var lastLog time.Time
+	p := c.player
 	for {
 		select {
-		case <-c.ctx.Done():
+		case <-c.run.ctx.Done():
 			return
 		case now := <-t.C:
-			pos, st := c.loop.Position(), c.loop.Stats()
+			pos, st := p.loop.Position(), p.loop.Stats()
 			frac := 0.0
-			if s := c.currentSegment(pos); s != nil && s.Duration() > 0 {
+			if s := p.segmentAt(pos); s != nil && s.Duration() > 0 {
 				frac = float64(pos.Offset) / float64(s.Duration())
 			}
-			c.do(func() {
+			c.run.do(func() {
 				c.status.SetText(c.statusText(st))
 				c.tr.update(pos, frac)
 				c.stream.refresh()
 			})
-			if c.opt.StatsEvery > 0 && now.Sub(lastLog) >= c.opt.StatsEvery {
+			if c.statsEvery > 0 && now.Sub(lastLog) >= c.statsEvery {
 				lastLog = now
-				c.log.Info("preview stats", "shown", c.preview.shown.Load(),
-					"preview_dropped", c.preview.dropped.Load(), "loop_frames", st.VideoFrames,
+				c.run.log.Info("preview stats", "shown", p.preview.shown.Load(),
+					"preview_dropped", p.preview.dropped.Load(), "loop_frames", st.VideoFrames,
 					"skipped", st.SkippedVideo, "late_audio", st.LateAudio)
 			}
 		}
@@ -190,13 +167,10 @@ func (c *controller) tick() {
 
 // statusText is the status bar line.
 func (c *controller) statusText(st engine.LoopStats) string {
-	dev := "no audio device"
-	if c.audio != nil {
-		dev = "audio: " + c.audio.Device()
-	}
+	p := c.player
 	return fmt.Sprintf("%d×%d @ %s fps  ·  skipped %d, late audio %d, preview dropped %d  ·  memory %s / %s  ·  %s  ·  viewers %d",
-		c.w, c.h, c.rate, st.SkippedVideo, st.LateAudio, c.preview.dropped.Load(),
-		mib(c.store.Used()), mib(c.store.Budget()), dev, c.stream.viewerCount())
+		p.w, p.h, p.rate, st.SkippedVideo, st.LateAudio, p.preview.dropped.Load(),
+		mib(p.store.Used()), mib(p.store.Budget()), p.device(), c.stream.viewerCount())
 }
 
 func mib(n int64) string { return fmt.Sprintf("%d MiB", (n+1<<20-1)>>20) }

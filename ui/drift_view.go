@@ -207,13 +207,13 @@ func (v *driftView) exportClicked() {
 
 // openDriftWindow shows feed in a window of its own, refreshed until the
 // window or the app closes.
-func (c *controller) openDriftWindow(title string, feed driftFeed, latName, freezeName string) *driftView {
-	v := newDriftView(feed, c.do, latName, freezeName)
-	w := c.app.NewWindow(title)
+func openDriftWindow(a fyne.App, r *runner, title string, feed driftFeed, latName, freezeName string) *driftView {
+	v := newDriftView(feed, r.do, latName, freezeName)
+	w := a.NewWindow(title)
 	w.SetContent(newDriftPanel(v))
-	ctx, cancel := context.WithCancel(c.ctx)
+	ctx, cancel := context.WithCancel(r.ctx)
 	w.SetOnClosed(cancel)
-	c.start(func() { v.run(ctx) })
+	r.start(func() { v.run(ctx) })
 	w.Resize(fyne.NewSize(1280, 640))
 	w.Show()
 	return v

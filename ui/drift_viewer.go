@@ -107,6 +107,6 @@ func (s *streamPanel) openViewerDrift(id string) *driftView {
 	if s.sess == nil {
 		return nil
 	}
-	return s.c.openDriftWindow("A/V drift – viewer "+id, newViewerFeed(id, s.hub, s.sess),
+	return openDriftWindow(s.app, s.run, "A/V drift – viewer "+id, newViewerFeed(id, s.hub, s.sess),
 		"Latency (send→present)", "Freezes")
 }

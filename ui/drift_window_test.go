@@ -8,8 +8,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
-
-	"segcast/engine/audioout"
 )
 
 // windowTitled finds an open window of the app by title prefix.
@@ -25,8 +23,7 @@ func windowTitled(h *harness, prefix string) fyne.Window {
 // The Sync menu's "Local sync…" opens a window whose summary follows the
 // preview's log as frames are shown.
 func TestLocalSyncWindow(t *testing.T) {
-	dev := &statsAudio{fakeAudio: &fakeAudio{manualClock: newManualClock()},
-		st: audioout.Stats{FirstSample: 0, Dropped: 2400}, followNow: true} // 50 ms ahead
+	dev := &heardAudio{fakeAudio: &fakeAudio{manualClock: newManualClock()}, ahead: 50 * time.Millisecond}
 	h := newHarnessAudio(t, Options{}, dev)
 	var item *fyne.MenuItem
 	h.onUI(func() {
@@ -45,9 +42,9 @@ func TestLocalSyncWindow(t *testing.T) {
 	var w fyne.Window
 	h.waitFor("the Local sync window", func() bool { w = windowTitled(h, "Local sync"); return w != nil })
 	for k := int64(0); k < 10; k++ {
-		dev.Advance(time.Duration(h.c.rate.FrameNS(k)) - dev.Now())
+		dev.Advance(time.Duration(h.c.player.rate.FrameNS(k)) - dev.Now())
 		h.waitFor("frame shown", func() bool {
-			rows := h.c.preview.local.measurements()
+			rows := h.c.player.preview.local.measurements()
 			return len(rows) > 0 && rows[len(rows)-1].FlashIndex >= k
 		})
 	}

@@ -4,8 +4,6 @@ import (
 	"sync"
 	"time"
 
-	"segcast/engine"
-	"segcast/engine/audioout"
 	"segcast/engine/ring"
 	"segcast/rtc/measure/avsync"
 )
@@ -15,7 +13,8 @@ import (
 // (about 1.1 MB of rows).
 const localSyncCap = 5 * 60 * 30
 
-// heardPosition tells which media time the listener hears right now.
+// heardPosition tells which media time the listener hears right now
+// (*audioout.Output does).
 type heardPosition interface {
 	// HeardMediaNS is the session media time (ns) of the sample being
 	// heard; ok is false while nothing has been heard yet.
@@ -107,71 +106,3 @@ func (l *localSync) measurements() []avsync.Measurement {
 }
 
 func nsToMS(ns int64) float64 { return float64(ns) / 1e6 }
-
-// playedDevice is the part of *audioout.Output that says what is heard.
-type playedDevice interface {
-	Now() time.Duration // heard position in device time (played − latency)
-	Stats() audioout.Stats
-}
-
-// The real output must offer it, or the local sync view stays empty.
-var _ playedDevice = (*audioout.Output)(nil)
-
-// deviceHeard turns the device's heard position into media time. The loop
-// feeds the device from chunk 0 (media time 0) on and never skips audio,
-// so queued sample i is media time i/48 kHz; the device's counters say
-// which queued sample is heard: device frames heard, minus the silence it
-// played before the first sample and in underruns, plus samples it
-// dropped from a full queue.
-//
-// Device frames heard are the output's Now (played minus output latency,
-// interpolated between callbacks), never more than the frames handed over
-// minus the latency. A device that swallows samples faster than real time
-// (an ALSA file PCM over "null") counts frames far ahead of Now, which is
-// held near the wall clock; its Now no longer says which sample it has,
-// so past staleLimit the frame count decides: there "heard" is what the
-// device has taken.
-type deviceHeard struct{ dev playedDevice }
-
-// staleLimit is how far Now may trail the device's own frame count before
-// the count is trusted instead: a second, far beyond any real buffering.
-const staleLimit = engine.AudioRate
-
-// heardFromDevice is the heard position of dev, or nil when dev does not
-// report one (then the local sync view says so).
-func heardFromDevice(dev audioDevice) heardPosition {
-	if p, ok := dev.(playedDevice); ok {
-		return deviceHeard{p}
-	}
-	return nil
-}
-
-func (d deviceHeard) HeardMediaNS() (int64, bool) {
-	now := durationToFrames(d.dev.Now())
-	st := d.dev.Stats()
-	if st.FirstSample < 0 {
-		return 0, false
-	}
-	handed := st.Played - durationToFrames(st.Latency)
-	frame := min(now, handed)
-	if handed-now > staleLimit {
-		frame = handed
-	}
-	q := frame - st.FirstSample - st.Underrun + st.Dropped
-	if q < 0 {
-		return 0, false // still hearing the silence before the first sample
-	}
-	return framesToNS(q), true
-}
-
-// durationToFrames is d in 48 kHz sample frames, without overflowing
-// after days of playing.
-func durationToFrames(d time.Duration) int64 {
-	s, r := int64(d/time.Second), int64(d%time.Second)
-	return s*engine.AudioRate + r*engine.AudioRate/int64(time.Second)
-}
-
-// framesToNS is n 48 kHz sample frames in ns, exact to the nanosecond floor.
-func framesToNS(n int64) int64 {
-	return n/engine.AudioRate*int64(time.Second) + n%engine.AudioRate*int64(time.Second)/engine.AudioRate
-}

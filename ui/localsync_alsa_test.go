@@ -38,7 +38,7 @@ func TestLocalSyncRealDevice(t *testing.T) {
 	var res localSyncChildResult
 	alsafile.RunChild(t, "TestLocalSyncRealDevice", envLocalSyncChild, &res)
 	if res.Skip != "" {
-		t.Skipf("ALSA file device unusable: %s", res.Skip)
+		missing(t, "ALSA file device unusable: %s", res.Skip)
 	}
 	r := avsync.Summarise(res.Rows)
 	t.Logf("device stats %+v; %s; display delay p50 %v ms", res.Stats, r.OneLine(), r.Latency.P50)
@@ -72,9 +72,9 @@ func localSyncChild(t *testing.T, resPath string) {
 	h := newHarnessAudio(t, Options{}, out) // the pattern plays at start
 	// However slow the machine, wait for 60 frames shown (2 s of pattern).
 	deadline := time.Now().Add(60 * time.Second)
-	for len(h.c.preview.local.measurements()) < 60 && time.Now().Before(deadline) {
+	for len(h.c.player.preview.local.measurements()) < 60 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	res.Rows = h.c.preview.local.measurements()
+	res.Rows = h.c.player.preview.local.measurements()
 	res.Stats = out.Stats()
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"segcast/engine"
-	"segcast/engine/audioout"
 	"segcast/rtc/measure/avsync"
 )
 
@@ -86,78 +85,43 @@ func TestLocalSyncNoSource(t *testing.T) {
 	}
 }
 
-// statsAudio is a fake device that also reports its sample counters, as
-// *audioout.Output does.
-type statsAudio struct {
+// heardAudio is a fake device that also says what is heard, as
+// *audioout.Output does: its played position plus ahead (as when that
+// much queued audio was dropped).
+type heardAudio struct {
 	*fakeAudio
-	mu sync.Mutex
-	st audioout.Stats
-	// followNow makes Played keep one 10 ms buffer ahead of Now, as a
-	// device playing in real time does.
-	followNow bool
+	ahead time.Duration
 }
 
-func (s *statsAudio) Stats() audioout.Stats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := s.st
-	if s.followNow {
-		st.Played = durationToFrames(s.Now()) + 480
-	}
-	return st
-}
+func (d *heardAudio) HeardMediaNS() (int64, bool) { return int64(d.Now() + d.ahead), true }
 
-// The device's counters turn its heard position into media time: silence
-// before the first sample and in underruns does not count, dropped
-// samples do.
-func TestDeviceHeardPosition(t *testing.T) {
-	dev := &statsAudio{fakeAudio: &fakeAudio{manualClock: newManualClock()}}
-	h := heardFromDevice(dev)
-	if h == nil {
-		t.Fatal("a device with Stats gives no heard position")
-	}
-	dev.st = audioout.Stats{FirstSample: -1}
-	dev.Advance(time.Second)
-	if _, ok := h.HeardMediaNS(); ok {
-		t.Error("heard position known before the first sample played")
-	}
-	// First sample at device frame 4800 (0.1 s), 20 ms of underrun, 10 ms dropped.
-	// Now says 1.5 s is heard; 1.52 s were handed over with 10 ms latency.
-	dev.st = audioout.Stats{FirstSample: 4800, Underrun: 960, Dropped: 480, Played: 72960, Latency: 10 * time.Millisecond}
-	dev.Advance(500 * time.Millisecond)
-	got, ok := h.HeardMediaNS()
-	want := (1500 - 100 - 20 + 10) * time.Millisecond
-	if !ok || time.Duration(got) != want {
-		t.Errorf("heard %v (ok %v), want %v", time.Duration(got), ok, want)
-	}
-	// Now never runs past what was handed over minus the latency.
-	dev.st.Played = 72000 // 1.5 s handed, 10 ms of it still in the device
-	got, _ = h.HeardMediaNS()
-	if want := (1490 - 100 - 20 + 10) * time.Millisecond; time.Duration(got) != want {
-		t.Errorf("heard %v, want %v (bounded by the frames handed over)", time.Duration(got), want)
-	}
-	// A device 3 s ahead of its Now (faster than real time): its count rules.
-	dev.st.Played = 72000 + 3*48000
-	got, _ = h.HeardMediaNS()
-	if want := (4490 - 100 - 20 + 10) * time.Millisecond; time.Duration(got) != want {
-		t.Errorf("heard %v, want %v (a device racing ahead is taken at its count)", time.Duration(got), want)
-	}
-	if heardFromDevice(&fakeAudio{manualClock: newManualClock()}) != nil {
-		t.Error("a device without counters claims a heard position")
+// The player records local sync exactly when its device says what is heard.
+func TestPlayerLocalSyncSource(t *testing.T) {
+	set := settings{FPS: engine.Rate30, Width: 64, Height: 36, BudgetMiB: 64}
+	for _, c := range []struct {
+		dev  audioDevice
+		want bool
+	}{
+		{nil, false},
+		{&fakeAudio{manualClock: newManualClock()}, false},
+		{&heardAudio{fakeAudio: &fakeAudio{manualClock: newManualClock()}}, true},
+	} {
+		if got := newPlayer(set, c.dev, syncDo).preview.local.hasSource(); got != c.want {
+			t.Errorf("device %T: local sync has a source %v, want %v", c.dev, got, c.want)
+		}
 	}
 }
 
 // End to end in the window: the preview records each frame it shows
-// against the device's heard position. The fake device says 100 ms of
-// queued audio were dropped, so what is heard runs 100 ms ahead of the
-// picture: audio early, offset −100 ms, on every frame.
+// against the device's heard position. The fake device hears 100 ms
+// ahead of its clock, which paces the picture: audio early, offset
+// −100 ms, on every frame.
 func TestLocalSyncInPreview(t *testing.T) {
-	dev := &statsAudio{fakeAudio: &fakeAudio{manualClock: newManualClock()},
-		st: audioout.Stats{FirstSample: 0, Dropped: 4800}, followNow: true}
+	dev := &heardAudio{fakeAudio: &fakeAudio{manualClock: newManualClock()}, ahead: 100 * time.Millisecond}
 	h := newHarnessAudio(t, Options{}, dev)
-	rate := h.c.rate
+	rate := h.c.player.rate
 	last := func() int64 {
-		rows := h.c.preview.local.measurements()
+		rows := h.c.player.preview.local.measurements()
 		if len(rows) == 0 {
 			return -1
 		}
@@ -167,7 +131,7 @@ func TestLocalSyncInPreview(t *testing.T) {
 		dev.Advance(time.Duration(rate.FrameNS(k)) - dev.Now())
 		h.waitFor("frame shown", func() bool { return last() >= k })
 	}
-	rows := h.c.preview.local.measurements()
+	rows := h.c.player.preview.local.measurements()
 	if len(rows) < 20 {
 		t.Fatalf("%d rows for 20 frames shown", len(rows))
 	}

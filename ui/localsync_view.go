@@ -19,6 +19,6 @@ func (f localFeed) unavailable() string {
 
 // openLocalSync opens the local preview's sync window.
 func (c *controller) openLocalSync() *driftView {
-	return c.openDriftWindow("Local sync – preview", localFeed{c.preview.local},
+	return openDriftWindow(c.app, c.run, "Local sync – preview", localFeed{c.player.preview.local},
 		"Display delay", "Preview dropped")
 }

@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	fdialog "fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -28,29 +29,47 @@ type row struct {
 
 func (r *row) loading() bool { return r.seg == nil && r.err == nil }
 
+// playlist is the left-hand panel: the rows, their loads, and the buttons
+// and drops that add to them. It keeps the player's loop in row order.
+type playlist struct {
+	p          *player
+	run        *runner
+	win        fyne.Window // error dialogs
+	pickFiles  func() ([]string, error)
+	pickFolder func() (string, error)
+
+	rows     []*row
+	list     *widget.List
+	autoplay bool // play the first input once it has loaded
+	content  fyne.CanvasObject
+}
+
+func newPlaylist(p *player, r *runner, win fyne.Window,
+	pickFiles func() ([]string, error), pickFolder func() (string, error)) *playlist {
+	l := &playlist{p: p, run: r, win: win, pickFiles: pickFiles, pickFolder: pickFolder}
+	l.list = widget.NewList(
+		func() int { return len(l.rows) },
+		newRowView,
+		func(id widget.ListItemID, o fyne.CanvasObject) { l.updateRow(id, o.(*fyne.Container)) },
+	)
+	add := widget.NewButtonWithIcon("Add files…", theme.ContentAddIcon(), l.openFiles)
+	folder := widget.NewButtonWithIcon("Add folder…", theme.FolderOpenIcon(), l.openFolder)
+	l.content = container.NewBorder(container.NewHBox(add, folder), nil, nil, nil, l.list)
+	return l
+}
+
 // loopIndex is row i's index in the loop's playlist (-1 if not loaded).
-func (c *controller) loopIndex(i int) int {
-	if i < 0 || i >= len(c.rows) || c.rows[i].seg == nil {
+func (l *playlist) loopIndex(i int) int {
+	if i < 0 || i >= len(l.rows) || l.rows[i].seg == nil {
 		return -1
 	}
 	n := 0
-	for _, r := range c.rows[:i] {
+	for _, r := range l.rows[:i] {
 		if r.seg != nil {
 			n++
 		}
 	}
 	return n
-}
-
-func (c *controller) buildPlaylist() fyne.CanvasObject {
-	c.list = widget.NewList(
-		func() int { return len(c.rows) },
-		newRowView,
-		func(id widget.ListItemID, o fyne.CanvasObject) { c.updateRow(id, o.(*fyne.Container)) },
-	)
-	add := widget.NewButtonWithIcon("Add files…", theme.ContentAddIcon(), c.openFiles)
-	folder := widget.NewButtonWithIcon("Add folder…", theme.FolderOpenIcon(), c.openFolder)
-	return container.NewBorder(container.NewHBox(add, folder), nil, nil, nil, c.list)
 }
 
 // Row view layout: [play] name / details|progress|error [up down remove].
@@ -84,14 +103,14 @@ func rowParts(o *fyne.Container) (play *widget.Button, name, detail *widget.Labe
 		right.Objects[0].(*widget.Button), right.Objects[1].(*widget.Button), right.Objects[2].(*widget.Button)
 }
 
-func (c *controller) updateRow(i int, o *fyne.Container) {
-	r := c.rows[i]
+func (l *playlist) updateRow(i int, o *fyne.Container) {
+	r := l.rows[i]
 	play, name, detail, progress, errText, up, down, remove := rowParts(o)
 	name.SetText(r.name)
-	play.OnTapped = func() { c.playRow(i) }
-	up.OnTapped = func() { c.moveRow(i, i-1) }
-	down.OnTapped = func() { c.moveRow(i, i+1) }
-	remove.OnTapped = func() { c.removeRow(i) }
+	play.OnTapped = func() { l.playRow(i) }
+	up.OnTapped = func() { l.moveRow(i, i-1) }
+	down.OnTapped = func() { l.moveRow(i, i+1) }
+	remove.OnTapped = func() { l.removeRow(i) }
 	if r.loading() {
 		remove.SetIcon(theme.CancelIcon()) // cancels the load
 	} else {
@@ -119,7 +138,7 @@ func (c *controller) updateRow(i int, o *fyne.Container) {
 		detail.Show()
 		play.Enable()
 	}
-	c.list.SetItemHeight(i, o.MinSize().Height)
+	l.list.SetItemHeight(i, o.MinSize().Height)
 }
 
 // segmentDetail is a row's second line: duration, size, fps, sound, memory.
@@ -133,48 +152,48 @@ func segmentDetail(s *engine.Segment) string {
 }
 
 // addSegment appends an already loaded segment (the pattern).
-func (c *controller) addSegment(s *engine.Segment) {
-	c.rows = append(c.rows, &row{name: s.Name, seg: s})
-	c.loop.Add(s)
-	c.playlistChanged()
+func (l *playlist) addSegment(s *engine.Segment) {
+	l.rows = append(l.rows, &row{name: s.Name, seg: s})
+	l.p.loop.Add(s)
+	l.playlistChanged()
 }
 
 // addPaths starts one load per path; each shows progress in its row.
-func (c *controller) addPaths(paths []string) {
+func (l *playlist) addPaths(paths []string) {
 	for _, p := range paths {
-		ctx, cancel := context.WithCancel(c.ctx)
+		ctx, cancel := context.WithCancel(l.run.ctx)
 		r := &row{name: filepath.Base(p), cancel: cancel}
-		c.rows = append(c.rows, r)
-		c.start(func() { c.load(ctx, p, r) })
+		l.rows = append(l.rows, r)
+		l.run.start(func() { l.load(ctx, p, r) })
 	}
-	c.playlistChanged()
+	l.playlistChanged()
 }
 
 // load runs on its own goroutine; results reach the rows through fyne.Do.
-func (c *controller) load(ctx context.Context, path string, r *row) {
+func (l *playlist) load(ctx context.Context, path string, r *row) {
 	var last time.Time
 	seg, err := engine.Load(ctx, path, engine.LoadOptions{
-		FPS:   c.rate,
-		Store: c.store,
-		Size:  image.Pt(c.w, c.h),
+		FPS:   l.p.rate,
+		Store: l.p.store,
+		Size:  image.Pt(l.p.w, l.p.h),
 		Progress: func(done, total int) {
 			// A bar moves smoothly enough at 10 updates a second.
 			if now := time.Now(); now.Sub(last) >= 100*time.Millisecond || done == total {
 				last = now
-				c.do(func() {
+				l.run.do(func() {
 					r.done, r.total = done, total
-					c.refreshRow(r)
+					l.refreshRow(r)
 				})
 			}
 		},
 	})
-	c.do(func() { c.loaded(r, seg, err, ctx.Err() != nil) })
+	l.run.do(func() { l.loaded(r, seg, err, ctx.Err() != nil) })
 }
 
 // loaded puts a finished load in place: a segment joins the loop at its
 // row's position; a failure stays in its row; a cancelled load vanishes.
-func (c *controller) loaded(r *row, seg *engine.Segment, err error, cancelled bool) {
-	i := c.rowIndex(r)
+func (l *playlist) loaded(r *row, seg *engine.Segment, err error, cancelled bool) {
+	i := l.rowIndex(r)
 	r.cancel()
 	if i < 0 { // removed while loading
 		if seg != nil {
@@ -184,28 +203,28 @@ func (c *controller) loaded(r *row, seg *engine.Segment, err error, cancelled bo
 	}
 	switch {
 	case cancelled && err != nil:
-		c.rows = append(c.rows[:i], c.rows[i+1:]...)
+		l.rows = append(l.rows[:i], l.rows[i+1:]...)
 	case err != nil:
 		r.err = err
-		c.log.Warn("load failed", "err", err)
+		l.run.log.Warn("load failed", "err", err)
 	default:
 		r.seg = seg
 		r.name = seg.Name
-		last := c.loop.Add(seg)
-		c.loop.Move(last, c.loopIndex(i))
-		if c.autoplay {
-			c.autoplay = false
-			if err := c.loop.SkipTo(c.loopIndex(i)); err != nil {
-				c.log.Warn("autoplay", "err", err)
+		last := l.p.loop.Add(seg)
+		l.p.loop.Move(last, l.loopIndex(i))
+		if l.autoplay {
+			l.autoplay = false
+			if err := l.p.loop.SkipTo(l.loopIndex(i)); err != nil {
+				l.run.log.Warn("autoplay", "err", err)
 			}
-			c.loop.Play()
+			l.p.loop.Play()
 		}
 	}
-	c.playlistChanged()
+	l.playlistChanged()
 }
 
-func (c *controller) rowIndex(r *row) int {
-	for i, x := range c.rows {
+func (l *playlist) rowIndex(r *row) int {
+	for i, x := range l.rows {
 		if x == r {
 			return i
 		}
@@ -213,95 +232,93 @@ func (c *controller) rowIndex(r *row) int {
 	return -1
 }
 
-func (c *controller) refreshRow(r *row) {
-	if i := c.rowIndex(r); i >= 0 {
-		c.list.RefreshItem(i)
+func (l *playlist) refreshRow(r *row) {
+	if i := l.rowIndex(r); i >= 0 {
+		l.list.RefreshItem(i)
 	}
 }
 
 // playlistChanged refreshes the list and the preview's segment snapshot.
-func (c *controller) playlistChanged() {
-	c.preview.setSegments(c.loop.Segments())
-	c.list.Refresh()
+func (l *playlist) playlistChanged() {
+	l.p.preview.setSegments(l.p.loop.Segments())
+	l.list.Refresh()
 }
 
-func (c *controller) playRow(i int) {
-	if j := c.loopIndex(i); j >= 0 {
-		if err := c.loop.SkipTo(j); err != nil {
-			c.log.Warn("play row", "err", err)
+func (l *playlist) playRow(i int) {
+	if j := l.loopIndex(i); j >= 0 {
+		if err := l.p.loop.SkipTo(j); err != nil {
+			l.run.log.Warn("play row", "err", err)
 			return
 		}
-		c.loop.Play()
+		l.p.loop.Play()
 	}
 }
 
 // moveRow swaps rows i and j; the loop follows when both are loaded (a
 // loading or failed row has no place in the loop's order).
-func (c *controller) moveRow(i, j int) {
-	if i < 0 || j < 0 || i >= len(c.rows) || j >= len(c.rows) {
+func (l *playlist) moveRow(i, j int) {
+	if i < 0 || j < 0 || i >= len(l.rows) || j >= len(l.rows) {
 		return
 	}
-	a, b := c.loopIndex(i), c.loopIndex(j)
-	c.rows[i], c.rows[j] = c.rows[j], c.rows[i]
+	a, b := l.loopIndex(i), l.loopIndex(j)
+	l.rows[i], l.rows[j] = l.rows[j], l.rows[i]
 	if a >= 0 && b >= 0 {
-		c.loop.Move(a, b)
+		l.p.loop.Move(a, b)
 	}
-	c.playlistChanged()
+	l.playlistChanged()
 }
 
 // removeRow cancels a load, forgets a failure, or takes a segment off the
 // loop and frees its memory once the loop can no longer be reading it.
-func (c *controller) removeRow(i int) {
-	if i < 0 || i >= len(c.rows) {
+func (l *playlist) removeRow(i int) {
+	if i < 0 || i >= len(l.rows) {
 		return
 	}
-	r := c.rows[i]
+	r := l.rows[i]
 	if r.loading() {
 		r.cancel() // loaded() removes the row
 		return
 	}
-	if j := c.loopIndex(i); j >= 0 {
-		c.loop.Remove(j)
-		seg := r.seg
-		time.AfterFunc(loopLead+time.Second, seg.Release)
+	if j := l.loopIndex(i); j >= 0 {
+		l.p.remove(j, r.seg)
 	}
-	c.rows = append(c.rows[:i], c.rows[i+1:]...)
-	c.playlistChanged()
+	l.rows = append(l.rows[:i], l.rows[i+1:]...)
+	l.playlistChanged()
 }
 
 // dropped adds files and folders dropped on the window.
-func (c *controller) dropped(_ fyne.Position, uris []fyne.URI) {
+func (l *playlist) dropped(_ fyne.Position, uris []fyne.URI) {
 	var paths []string
 	for _, u := range uris {
 		if u.Scheme() == "file" {
 			paths = append(paths, u.Path())
 		}
 	}
-	c.addPaths(paths)
+	l.addPaths(paths)
 }
 
 // The native dialogs block their goroutine until dismissed; they are not
 // waited for on close.
-func (c *controller) openFiles() {
+func (l *playlist) openFiles() {
 	go (func() {
-		paths, err := c.env.pickFiles()
-		c.do(func() { c.picked(paths, err) })
+		paths, err := l.pickFiles()
+		l.run.do(func() { l.picked(paths, err) })
 	})()
 }
 
-func (c *controller) openFolder() {
+func (l *playlist) openFolder() {
 	go (func() {
-		p, err := c.env.pickFolder()
-		c.do(func() { c.picked([]string{p}, err) })
+		p, err := l.pickFolder()
+		l.run.do(func() { l.picked([]string{p}, err) })
 	})()
 }
 
-func (c *controller) picked(paths []string, err error) {
+func (l *playlist) picked(paths []string, err error) {
 	if err != nil {
 		if !isCancel(err) {
-			c.showError(fmt.Errorf("open dialog: %w", err))
+			fdialog.ShowError(fmt.Errorf("open dialog: %w", err), l.win)
 		}
 		return
 	}
-	c.addPaths(paths)
+	l.addPaths(paths)
 }

@@ -1,6 +1,11 @@
 // Package ui is Segcast's desktop window: the playlist, the preview with
 // sound, the transport, the stream panel and the settings. It turns user
 // actions into engine and rtc calls; it holds no media logic of its own.
+//
+// The player (player.go) owns the loop, its clock, the audio device and
+// the preview sink, and the one timing policy: which clock runs the loop
+// and how the preview is delayed while streaming. Each panel is built
+// from what it uses; the controller only wires them into the window.
 package ui
 
 import (
@@ -10,6 +15,7 @@ import (
 
 	"fyne.io/fyne/v2/app"
 
+	"segcast/engine"
 	"segcast/engine/audioout"
 )
 
@@ -39,7 +45,8 @@ type Options struct {
 	// Log receives diagnostics; nil discards them.
 	Log *slog.Logger
 	// StatsEvery, when positive, logs preview and loop counters at that
-	// interval (Info level): the benchmark and smoke test read them.
+	// interval (Info level; `segcast --stats D`): the preview benchmark
+	// reads them.
 	StatsEvery time.Duration
 }
 
@@ -57,6 +64,8 @@ func Run(args []string, opt Options) error {
 		return err
 	}
 	defer c.close()
+	// Keep the Go heap near the memory budget (the process's, so set here).
+	engine.LimitHeap(c.player.store.Budget())
 	c.win.ShowAndRun()
 	return nil
 }
@@ -65,3 +74,6 @@ func Run(args []string, opt Options) error {
 func openPortAudio(device string) (audioDevice, error) {
 	return audioout.Open(audioout.Options{Device: device})
 }
+
+// The real output says what is heard, or the local sync view stays empty.
+var _ heardPosition = (*audioout.Output)(nil)

@@ -118,9 +118,11 @@ func (f settingsForm) parse() (settings, error) {
 	if s.FPS, err = engine.ParseRate(f.FPS); err != nil {
 		bad("Output fps", err)
 	}
-	if s.Width, s.Height, err = parseSize(f.Size); err != nil {
+	size, err := engine.ParseSize(f.Size)
+	if err != nil {
 		bad("Output size", err)
 	}
+	s.Width, s.Height = size.X, size.Y
 	posInt := func(field, v string, lo, hi int) int {
 		if strings.TrimSpace(v) == "" {
 			return 0
@@ -165,19 +167,6 @@ func parseICEList(text string) ([]rtc.ICEServer, error) {
 	return out, nil
 }
 
-// parseSize reads "1280x720" (even sides, as I420 needs).
-func parseSize(v string) (w, h int, err error) {
-	ws, hs, ok := strings.Cut(strings.ToLower(strings.TrimSpace(v)), "x")
-	if ok {
-		w, err1 := strconv.Atoi(strings.TrimSpace(ws))
-		h, err2 := strconv.Atoi(strings.TrimSpace(hs))
-		if err1 == nil && err2 == nil && w >= 16 && h >= 16 && w <= 7680 && h <= 4320 && w%2 == 0 && h%2 == 0 {
-			return w, h, nil
-		}
-	}
-	return 0, 0, fmt.Errorf("%q: want WIDTHxHEIGHT with even sides from 16x16 to 7680x4320", v)
-}
-
 // override applies the command line's choices for this run only (they are
 // not saved).
 func (s *settings) override(opt Options) error {
@@ -189,11 +178,11 @@ func (s *settings) override(opt Options) error {
 		s.FPS = r
 	}
 	if opt.Size != "" {
-		w, h, err := parseSize(opt.Size)
+		size, err := engine.ParseSize(opt.Size)
 		if err != nil {
 			return fmt.Errorf("--size: %w", err)
 		}
-		s.Width, s.Height = w, h
+		s.Width, s.Height = size.X, size.Y
 	}
 	if opt.Budget < 0 {
 		return fmt.Errorf("--budget: %d is negative", opt.Budget)

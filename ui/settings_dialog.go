@@ -8,12 +8,13 @@ import (
 	"segcast/engine/audioout"
 )
 
-// showSettings edits the persisted settings. Output size, rate, budget and
-// audio device take effect at the next start (the loop's timeline and the
-// encoders are fixed for a session); ICE, bitrates and the LAN address
-// apply to the next stream.
-func (c *controller) showSettings() {
-	f := c.set.form()
+// showSettings edits the persisted settings (prefs) over win. Output size,
+// rate, budget and audio device take effect at the next start (the loop's
+// timeline and the encoders are fixed for a session); ICE, bitrates and
+// the LAN address apply to the next stream, so they are copied into set.
+// say tells the user what was saved.
+func showSettings(prefs fyne.Preferences, win fyne.Window, set *settings, r *runner, say func(format string, args ...any)) {
+	f := set.form()
 	ice := widget.NewMultiLineEntry()
 	ice.SetText(f.ICE)
 	ice.SetPlaceHolder("stun:stun.example.org:3478\nturn:turn.example.org:3478,user,secret")
@@ -35,9 +36,9 @@ func (c *controller) showSettings() {
 	lan := widget.NewEntry()
 	lan.SetText(f.LANAddr)
 	lan.SetPlaceHolder(":8787")
-	c.start(func() {
+	r.start(func() {
 		if names, err := audioout.Devices(); err == nil {
-			c.do(func() { device.SetOptions(names) })
+			r.do(func() { device.SetOptions(names) })
 		}
 	})
 	items := []*widget.FormItem{
@@ -57,14 +58,14 @@ func (c *controller) showSettings() {
 		s, err := settingsForm{ICE: ice.Text, FPS: fps.Text, Size: size.Text, MinBitrate: minBr.Text,
 			MaxBitrate: maxBr.Text, BudgetMiB: budget.Text, Device: device.Text, LANAddr: lan.Text}.parse()
 		if err != nil {
-			c.showError(err)
+			fdialog.ShowError(err, win)
 			return
 		}
-		s.save(c.app.Preferences())
-		c.set.ICE, c.set.iceText = s.ICE, s.iceText
-		c.set.MinBitrate, c.set.MaxBitrate, c.set.LANAddr = s.MinBitrate, s.MaxBitrate, s.LANAddr
-		c.stream.say("Settings saved. Output size, fps, memory budget and audio device apply at the next start.")
-	}, c.win)
+		s.save(prefs)
+		set.ICE, set.iceText = s.ICE, s.iceText
+		set.MinBitrate, set.MaxBitrate, set.LANAddr = s.MinBitrate, s.MaxBitrate, s.LANAddr
+		say("Settings saved. Output size, fps, memory budget and audio device apply at the next start.")
+	}, win)
 	d.Resize(fyne.NewSize(560, 520))
 	d.Show()
 }

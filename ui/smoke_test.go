@@ -9,8 +9,8 @@ package ui
 //	go test -tags smoke -run '^$' -bench PreviewXvfb -benchtime 1x ./ui/
 //
 // SEGCAST_BIN names the binary to test; by default the test builds the
-// repository's main package (falling back to ui/internal/devmain, which
-// calls ui.Run the same way, when main does not build).
+// repository's main package. Without Xvfb or ImageMagick they skip, or
+// fail when CI=1 is set.
 
 import (
 	"bufio"
@@ -19,7 +19,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,29 +35,21 @@ func needTools(t testing.TB, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed (apt-get install xvfb imagemagick): %v", tool, err)
+			missing(t, "%s not installed (apt-get install xvfb imagemagick): %v", tool, err)
 		}
 	}
 }
 
-// buildBinary returns the binary under test.
-func buildBinary(t testing.TB, dev bool) string {
+// buildBinary returns the binary under test: $SEGCAST_BIN, or main built
+// afresh.
+func buildBinary(t testing.TB) string {
 	t.Helper()
-	if p := os.Getenv("SEGCAST_BIN"); p != "" && !dev {
+	if p := os.Getenv("SEGCAST_BIN"); p != "" {
 		return p
 	}
 	out := filepath.Join(t.TempDir(), "segcast")
-	if !dev {
-		cmd := exec.Command("go", "build", "-o", out, "..")
-		if msg, err := cmd.CombinedOutput(); err == nil {
-			return out
-		} else {
-			t.Logf("main package does not build, using ui/internal/devmain: %v\n%s", err, msg)
-		}
-	}
-	cmd := exec.Command("go", "build", "-o", out, "./internal/devmain")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build devmain: %v\n%s", err, msg)
+	if msg, err := exec.Command("go", "build", "-o", out, "..").CombinedOutput(); err != nil {
+		t.Fatalf("build segcast: %v\n%s", err, msg)
 	}
 	return out
 }
@@ -97,30 +88,41 @@ func startXvfb(t testing.TB) string {
 	return ""
 }
 
-// startApp runs bin with args on display; its output goes to log. The
-// channel closes when it exits.
-func startApp(t testing.TB, bin, display string, log io.Writer, args ...string) (*exec.Cmd, <-chan struct{}) {
-	return startAppHome(t, t.TempDir(), bin, display, log, args...) // fresh preferences
+// startApp runs bin with args on display. The channel closes when it
+// exits; log returns what it has written to stdout and stderr so far.
+func startApp(t testing.TB, bin, display string, args ...string) (exited <-chan struct{}, log func() string) {
+	_, exited, log = startAppHome(t, t.TempDir(), bin, display, args...) // fresh preferences
+	return exited, log
 }
 
-func startAppHome(t testing.TB, home, bin, display string, log io.Writer, args ...string) (*exec.Cmd, <-chan struct{}) {
+func startAppHome(t testing.TB, home, bin, display string, args ...string) (*exec.Cmd, <-chan struct{}, func() string) {
 	t.Helper()
+	logPath := filepath.Join(t.TempDir(), "app.log")
+	out, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close() // the child holds its own copy
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+home, "LANG=C.UTF-8")
-	cmd.Stdout, cmd.Stderr = log, log
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
 	}
-	exited := make(chan struct{})
+	done := make(chan struct{})
 	go func() {
 		_ = cmd.Wait()
-		close(exited)
+		close(done)
 	}()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
-		<-exited
+		<-done
 	})
-	return cmd, exited
+	log := func() string {
+		b, _ := os.ReadFile(logPath)
+		return string(b)
+	}
+	return cmd, done, log
 }
 
 func screenshot(t testing.TB, display string) *image.RGBA {
@@ -161,12 +163,11 @@ func colourBox(img *image.RGBA, c color.RGBA) (n int, box image.Rectangle) {
 // screenshot shows that colour filling a 16:9 preview area.
 func TestSmokeXvfb(t *testing.T) {
 	needTools(t, "Xvfb", "import")
-	bin := buildBinary(t, false)
+	bin := buildBinary(t)
 	display := startXvfb(t)
 	clipPath := filepath.Join(t.TempDir(), "solid.y4m")
 	writeY4M(t, clipPath, 320, 180, 60, 30, smokeColour)
-	log := &syncBuffer{}
-	_, exited := startApp(t, bin, display, log, "--loop", clipPath)
+	exited, log := startApp(t, bin, display, "--loop", clipPath)
 
 	deadline := time.Now().Add(60 * time.Second)
 	var n int
@@ -175,7 +176,7 @@ func TestSmokeXvfb(t *testing.T) {
 		time.Sleep(time.Second)
 		select {
 		case <-exited:
-			t.Fatalf("app exited:\n%s", tail(log.String(), 2000))
+			t.Fatalf("app exited:\n%s", tail(log(), 2000))
 		default:
 		}
 		shot := screenshot(t, display)
@@ -186,7 +187,7 @@ func TestSmokeXvfb(t *testing.T) {
 		}
 	}
 	if n == 0 {
-		t.Fatalf("the clip's colour is nowhere on screen\napp log:\n%s", tail(log.String(), 2000))
+		t.Fatalf("the clip's colour is nowhere on screen\napp log:\n%s", tail(log(), 2000))
 	}
 	if n < box.Dx()*box.Dy()*95/100 {
 		t.Fatalf("clip colour covers %d of its %v bounding box: not a solid preview", n, box)
@@ -230,16 +231,15 @@ func BenchmarkPreviewXvfbAudioClock(b *testing.B) {
 
 func benchPreview(b *testing.B, home string, extra ...string) {
 	needTools(b, "Xvfb")
-	bin := buildBinary(b, true) // needs --stats
+	bin := buildBinary(b)
 	display := startXvfb(b)
 	clipPath := filepath.Join(b.TempDir(), "clip720.y4m")
 	writeRampY4M(b, clipPath, 1280, 720, 90, 30)
-	log := &syncBuffer{}
 	args := append([]string{"--stats", "500ms", "--loop"}, extra...)
-	app, _ := startAppHome(b, home, bin, display, log, append(args, clipPath)...)
+	app, _, log := startAppHome(b, home, bin, display, append(args, clipPath)...)
 
 	sample := func() (shown, dropped int, cpu time.Duration, at time.Time) {
-		m := shownRE.FindAllStringSubmatch(log.String(), -1)
+		m := shownRE.FindAllStringSubmatch(log(), -1)
 		if len(m) > 0 {
 			shown, _ = strconv.Atoi(m[len(m)-1][1])
 			dropped, _ = strconv.Atoi(m[len(m)-1][2])
@@ -253,7 +253,7 @@ func benchPreview(b *testing.B, home string, extra ...string) {
 			break
 		}
 		if time.Now().After(deadline) {
-			b.Fatalf("no frames shown\n%s", tail(log.String(), 2000))
+			b.Fatalf("no frames shown\n%s", tail(log(), 2000))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -10,13 +10,13 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	fdialog "fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"segcast/assets"
 	"segcast/rtc"
 	"segcast/rtc/measure"
-	"segcast/rtc/share"
 )
 
 // signalTimeout bounds ICE gathering for one offer or answer.
@@ -24,14 +24,21 @@ const signalTimeout = 20 * time.Second
 
 // streamPanel is the right-hand panel: viewers by pasted SDP (both
 // directions), the LAN share with its QR code, and the viewer list. The
-// rtc session starts on first use; from then on the wall clock rules.
+// rtc session starts on first use, as a sink of the player's loop.
 type streamPanel struct {
-	c       *controller
+	app          fyne.App    // clipboard, drift windows
+	win          fyne.Window // error dialogs
+	p            *player
+	set          *settings // ICE, bitrates, LAN address as last saved
+	run          *runner
+	saveFile     func(name string) (string, error)
+	loopbackOnly bool // ICE on 127.0.0.1 only (tests)
+
 	content *fyne.Container
 	sess    *rtc.Session
 	hub     *measure.Hub // the viewers' sync channels (drift views, the page's lip-sync trim)
 	unsink  func()
-	share   *share.Server
+	share   *lanShare
 	pending *rtc.Viewer // offered, waiting for the browser's answer
 	count   int         // viewers, for the status bar
 
@@ -45,8 +52,9 @@ type streamPanel struct {
 	lastList                                string
 }
 
-func newStreamPanel(c *controller) *streamPanel {
-	s := &streamPanel{c: c}
+func newStreamPanel(a fyne.App, win fyne.Window, p *player, set *settings, r *runner,
+	saveFile func(name string) (string, error), loopbackOnly bool) *streamPanel {
+	s := &streamPanel{app: a, win: win, p: p, set: set, run: r, saveFile: saveFile, loopbackOnly: loopbackOnly}
 	s.message = widget.NewLabel("")
 	s.message.Wrapping = fyne.TextWrapWord
 
@@ -104,37 +112,32 @@ func readOnlyBox(placeholder string) *widget.Entry {
 
 func (s *streamPanel) copy(text string) {
 	if text != "" {
-		s.c.app.Clipboard().SetContent(text)
+		s.app.Clipboard().SetContent(text)
 	}
 }
 
-// session starts streaming on first use: the rtc session becomes a sink of
-// the same loop, the wall clock takes over from the audio device, and the
-// preview waits out the output latency so it matches what is heard.
+// session starts streaming on first use: the rtc session, in the player's
+// output format and on its clock, joins the player (startStreaming).
 func (s *streamPanel) session() (*rtc.Session, error) {
 	if s.sess != nil {
 		return s.sess, nil
 	}
-	c := s.c
-	hub := measure.NewHub(c.clock, c.log)
+	p := s.p
+	hub := measure.NewHub(p.clock, s.run.log)
 	sess, err := rtc.NewSession(rtc.Config{
-		Width: c.w, Height: c.h, Rate: c.rate,
-		MinBitrate: c.set.MinBitrate, MaxBitrate: c.set.MaxBitrate,
-		ICEServers: c.set.ICE, Log: c.log, Clock: c.clock,
-		LoopbackOnly: c.env.loopbackOnly, Observers: []rtc.Observer{hub},
+		Width: p.w, Height: p.h, Rate: p.rate,
+		MinBitrate: s.set.MinBitrate, MaxBitrate: s.set.MaxBitrate,
+		ICEServers: s.set.ICE, Log: s.run.log, Clock: p.clock,
+		LoopbackOnly: s.loopbackOnly, Observers: []rtc.Observer{hub},
 	})
 	if err != nil {
 		hub.Close()
 		return nil, fmt.Errorf("start streaming: %w", err)
 	}
 	s.hub = hub
-	c.clock.Switch(c.wall)
-	if c.audio != nil {
-		c.preview.setDelay(c.audio.Latency())
-	}
 	s.sess = sess
-	s.unsink = c.loop.AddSink(sess)
-	sess.OnViewersChanged(func() { s.c.do(s.refresh) })
+	s.unsink = p.startStreaming(sess)
+	sess.OnViewersChanged(func() { s.run.do(s.refresh) })
 	return sess, nil
 }
 
@@ -151,11 +154,11 @@ func (s *streamPanel) offer() {
 	}
 	s.addViewer.Disable()
 	s.say("Gathering network candidates…")
-	s.c.start(func() {
-		ctx, cancel := context.WithTimeout(s.c.ctx, signalTimeout)
+	s.run.start(func() {
+		ctx, cancel := context.WithTimeout(s.run.ctx, signalTimeout)
 		defer cancel()
 		v, offer, err := sess.Offer(ctx)
-		s.c.do(func() {
+		s.run.do(func() {
 			s.addViewer.Enable()
 			if err != nil {
 				s.say("Add viewer failed: %v", err)
@@ -201,11 +204,11 @@ func (s *streamPanel) answer() {
 	text := s.offerIn.Text
 	s.answerBtn.Disable()
 	s.say("Answering…")
-	s.c.start(func() {
-		ctx, cancel := context.WithTimeout(s.c.ctx, signalTimeout)
+	s.run.start(func() {
+		ctx, cancel := context.WithTimeout(s.run.ctx, signalTimeout)
 		defer cancel()
 		v, answer, err := sess.Answer(ctx, text)
-		s.c.do(func() {
+		s.run.do(func() {
 			s.answerBtn.Enable()
 			if err != nil {
 				s.say("Offer not accepted: %v", err)
@@ -221,18 +224,18 @@ func (s *streamPanel) answer() {
 // saveViewerPage writes the embedded viewer page where the user says.
 func (s *streamPanel) saveViewerPage() {
 	go (func() {
-		path, err := s.c.env.saveFile("segcast-viewer.html")
+		path, err := s.saveFile("segcast-viewer.html")
 		if err == nil {
 			if werr := os.WriteFile(path, assets.ViewerPage(), 0o644); werr != nil {
 				err = fmt.Errorf("save viewer page %s: %w", path, werr)
 			}
 		}
-		s.c.do(func() {
+		s.run.do(func() {
 			switch {
 			case err == nil:
 				s.say("Viewer page saved to %s", path)
 			case !isCancel(err):
-				s.c.showError(err)
+				fdialog.ShowError(err, s.win)
 			}
 		})
 	})()
@@ -241,8 +244,8 @@ func (s *streamPanel) saveViewerPage() {
 // toggleShare starts or stops the LAN server and shows its QR code.
 func (s *streamPanel) toggleShare() {
 	if s.share != nil {
-		if err := s.share.Close(); err != nil {
-			s.c.log.Warn("stop sharing", "err", err)
+		if err := s.share.close(); err != nil {
+			s.run.log.Warn("stop sharing", "err", err)
 		}
 		s.share = nil
 		s.qr.Hide()
@@ -255,25 +258,16 @@ func (s *streamPanel) toggleShare() {
 		s.say("%v", err)
 		return
 	}
-	srv, err := share.New(sess, share.Options{Addr: s.c.set.LANAddr, Log: s.c.log})
-	if err == nil {
-		err = srv.Start()
-	}
+	ls, err := startLANShare(sess, s.set.LANAddr, s.run.log)
 	if err != nil {
 		s.say("Share on LAN: %v", err)
 		return
 	}
-	img, err := share.QRCode(srv.PageURL(), 256)
-	if err != nil {
-		_ = srv.Close()
-		s.say("Share on LAN: %v", err)
-		return
-	}
-	s.share = srv
-	s.qr.Image = img
+	s.share = ls
+	s.qr.Image = ls.qr
 	s.qr.Show()
 	s.qr.Refresh()
-	s.shareURL.SetText(srv.PageURL())
+	s.shareURL.SetText(ls.url)
 	s.shareBtn.SetText("Stop sharing")
 }
 
@@ -325,7 +319,7 @@ func (s *streamPanel) viewerCount() int { return s.count }
 // close ends sharing and the session.
 func (s *streamPanel) close() {
 	if s.share != nil {
-		_ = s.share.Close()
+		_ = s.share.close()
 	}
 	if s.sess != nil {
 		s.unsink()

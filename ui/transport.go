@@ -1,57 +1,55 @@
 package ui
 
 import (
+	"log/slog"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"segcast/engine"
 )
 
-// transport holds the playback controls.
+// transport is the row of playback controls under the preview: it drives
+// the player's loop and the device's volume.
 type transport struct {
+	p   *player
+	log *slog.Logger
+
 	play, stop, prev, next *widget.Button
 	loop, mute             *widget.Check
 	seek, volume           *widget.Slider
 	pos                    *widget.Label
 	seeking                bool // the user is dragging the slider
+	content                fyne.CanvasObject
 }
 
-func (c *controller) buildTransport() fyne.CanvasObject {
-	t := &c.tr
-	t.play = widget.NewButtonWithIcon("", theme.MediaPlayIcon(), c.togglePlay)
-	t.stop = widget.NewButtonWithIcon("", theme.MediaStopIcon(), c.loop.Stop)
-	t.prev = widget.NewButtonWithIcon("", theme.MediaSkipPreviousIcon(), c.loop.Prev)
-	t.next = widget.NewButtonWithIcon("", theme.MediaSkipNextIcon(), c.loop.Next)
-	t.loop = widget.NewCheck("Loop", c.loop.SetLoop)
-	t.mute = widget.NewCheck("Mute", func(m bool) {
-		if c.audio != nil {
-			c.audio.SetMuted(m)
-		}
-	})
+func newTransport(p *player, log *slog.Logger) *transport {
+	t := &transport{p: p, log: log}
+	t.play = widget.NewButtonWithIcon("", theme.MediaPlayIcon(), t.togglePlay)
+	t.stop = widget.NewButtonWithIcon("", theme.MediaStopIcon(), p.loop.Stop)
+	t.prev = widget.NewButtonWithIcon("", theme.MediaSkipPreviousIcon(), p.loop.Prev)
+	t.next = widget.NewButtonWithIcon("", theme.MediaSkipNextIcon(), p.loop.Next)
+	t.loop = widget.NewCheck("Loop", p.loop.SetLoop)
+	t.mute = widget.NewCheck("Mute", p.setMuted)
 	t.volume = widget.NewSlider(0, 1)
 	t.volume.Step = 0.05
 	t.volume.SetValue(1)
-	t.volume.OnChanged = func(v float64) {
-		if c.audio != nil {
-			c.audio.SetVolume(v)
-		}
-	}
+	t.volume.OnChanged = p.setVolume
 	t.seek = widget.NewSlider(0, 1)
 	t.seek.Step = 0.001
 	t.seek.OnChanged = func(float64) { t.seeking = true }
 	t.seek.OnChangeEnded = func(v float64) {
 		t.seeking = false
-		c.seekFraction(v)
+		t.seekFraction(v)
 	}
 	t.pos = widget.NewLabel("stopped")
 	vol := container.NewGridWrap(fyne.NewSize(120, t.volume.MinSize().Height), t.volume)
 	buttons := container.NewHBox(t.prev, t.play, t.stop, t.next, t.loop, t.mute, vol, t.pos)
-	return container.NewVBox(t.seek, buttons)
+	t.content = container.NewVBox(t.seek, buttons)
+	return t
 }
 
 // update shows the play head (called on the UI thread by the ticker).
@@ -77,49 +75,40 @@ func (t *transport) update(p engine.Position, frac float64) {
 	t.seek.OnChanged = func(float64) { t.seeking = true }
 }
 
-func (c *controller) togglePlay() {
-	if c.loop.Position().Playing {
-		c.loop.Pause()
+func (t *transport) togglePlay() {
+	if t.p.loop.Position().Playing {
+		t.p.loop.Pause()
 	} else {
-		c.loop.Play()
+		t.p.loop.Play()
 	}
 }
 
 // toggleLoop and toggleMute flip the checks, whose OnChanged does the work.
-func (c *controller) toggleLoop() { c.tr.loop.SetChecked(!c.tr.loop.Checked) }
-func (c *controller) toggleMute() { c.tr.mute.SetChecked(!c.tr.mute.Checked) }
-
-// currentSegment returns the play head's segment (nil when stopped).
-func (c *controller) currentSegment(p engine.Position) *engine.Segment {
-	segs := c.loop.Segments()
-	if p.Segment < 0 || p.Segment >= len(segs) {
-		return nil
-	}
-	return segs[p.Segment]
-}
+func (t *transport) toggleLoop() { t.loop.SetChecked(!t.loop.Checked) }
+func (t *transport) toggleMute() { t.mute.SetChecked(!t.mute.Checked) }
 
 // seekFraction seeks to a fraction of the current segment (the first
 // when stopped).
-func (c *controller) seekFraction(v float64) {
-	p := c.loop.Position()
+func (t *transport) seekFraction(v float64) {
+	p := t.p.loop.Position()
 	if p.Segment < 0 {
 		p.Segment = 0
 	}
-	s := c.currentSegment(p)
+	s := t.p.segmentAt(p)
 	if s == nil {
 		return
 	}
 	off := time.Duration(v * float64(s.Duration()))
 	off = min(max(off, 0), s.Duration()-time.Millisecond)
-	if err := c.loop.Seek(p.Segment, off); err != nil {
-		c.log.Warn("seek", "err", err)
+	if err := t.p.loop.Seek(p.Segment, off); err != nil {
+		t.log.Warn("seek", "err", err)
 	}
 }
 
 // step moves one source frame when paused and one second when playing.
-func (c *controller) step(dir int) {
-	p := c.loop.Position()
-	s := c.currentSegment(p)
+func (t *transport) step(dir int) {
+	p := t.p.loop.Position()
+	s := t.p.segmentAt(p)
 	if s == nil {
 		return
 	}
@@ -135,45 +124,7 @@ func (c *controller) step(dir int) {
 		off = time.Duration(r.FrameNS(max(k, 0)))
 	}
 	off = min(max(off, 0), s.Duration()-time.Millisecond)
-	if err := c.loop.Seek(p.Segment, off); err != nil {
-		c.log.Warn("step", "err", err)
+	if err := t.p.loop.Seek(p.Segment, off); err != nil {
+		t.log.Warn("step", "err", err)
 	}
-}
-
-// installShortcuts binds the transport keys (Space play/pause, ←/→ step,
-// Page Up/Down previous/next segment, Home stop, L loop, M mute); menu
-// items carry Ctrl+O and Ctrl+Q, registered on the canvas too so they work
-// everywhere.
-func (c *controller) installShortcuts() {
-	cv := c.win.Canvas()
-	cv.SetOnTypedKey(func(e *fyne.KeyEvent) {
-		switch e.Name {
-		case fyne.KeySpace:
-			c.togglePlay()
-		case fyne.KeyLeft:
-			c.step(-1)
-		case fyne.KeyRight:
-			c.step(+1)
-		case fyne.KeyPageUp:
-			c.loop.Prev()
-		case fyne.KeyPageDown:
-			c.loop.Next()
-		case fyne.KeyHome:
-			c.loop.Stop()
-		case fyne.KeyL:
-			c.toggleLoop()
-		case fyne.KeyM:
-			c.toggleMute()
-		}
-	})
-	cv.AddShortcut(shortcutOpen(), func(fyne.Shortcut) { c.openFiles() })
-	cv.AddShortcut(shortcutQuit(), func(fyne.Shortcut) { c.app.Quit() })
-}
-
-func shortcutOpen() *desktop.CustomShortcut {
-	return &desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault}
-}
-
-func shortcutQuit() *desktop.CustomShortcut {
-	return &desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault}
 }
