@@ -282,7 +282,7 @@ func TestLoadY4MRateBounded(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "slow.y4m")
 	writeTestFile(t, path, makeY4M("W8 H8 F1:1000000", testFrames(8, 8, 2)))
 	_, err := Load(context.Background(), path, LoadOptions{Store: NewFrameStore(1 << 30)})
-	if err == nil || err.Error() != path+": F tag: 1/1000000 is 1e-06 fps, want 1 to 240" {
+	if err == nil || err.Error() != path+": frame rate tag: 1/1000000 is 1e-06 fps, want 1 to 240" {
 		t.Errorf("got %v", err)
 	}
 }

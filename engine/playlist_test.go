@@ -6,14 +6,6 @@ import (
 	"time"
 )
 
-// wantFrame is, from the definitions alone, the source frame of seg shown
-// at time t into its slot: the latest i with floor(i·1e9·den/num) ≤ t,
-// clamped to the last frame.
-func wantFrame(seg *Segment, t int64) int {
-	r := seg.Rate
-	return int(min(((t+1)*r.Num-1)/(1e9*r.Den), int64(seg.Frames.Len()-1)))
-}
-
 // Three segments back to back, played once at 60 fps: each starts on the
 // frame grid, its sound at that frame's first sample; frames map by media
 // time; each slot's silent tail fills to the next frame boundary; then the

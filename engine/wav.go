@@ -19,8 +19,6 @@ type WAV struct {
 	Samples  []float32
 }
 
-// Frames is the number of sample frames (one sample per channel).
-func (w WAV) Frames() int { return len(w.Samples) / w.Channels }
 
 // WAV format tags and the GUID tail shared by WAVE_FORMAT_EXTENSIBLE's
 // KSDATAFORMAT_SUBTYPE_PCM and _IEEE_FLOAT (the tag sits in the first 2 bytes).

@@ -58,11 +58,11 @@ func NewY4MReader(r io.Reader) (*Y4MReader, error) {
 		case 'F':
 			num, den, ok := strings.Cut(val, ":")
 			if !ok {
-				return nil, fmt.Errorf("F tag %q: want F<num>:<den>", f)
+				return nil, fmt.Errorf("frame rate tag %q: want F<num>:<den>", f)
 			}
 			y.Rate, err = ParseRate(num + "/" + den)
 			if err != nil {
-				return nil, fmt.Errorf("F tag %q: %w", f, err)
+				return nil, fmt.Errorf("frame rate tag %q: %w", f, err)
 			}
 		case 'C':
 			switch val {
@@ -167,7 +167,7 @@ func loadY4M(ctx context.Context, path string, l *loader) (*Segment, error) {
 	}
 	if y.Rate != (Rate{}) {
 		if err := CheckFPS(y.Rate); err != nil {
-			return nil, fmt.Errorf("F tag: %w", err)
+			return nil, fmt.Errorf("frame rate tag: %w", err)
 		}
 	}
 	seg := &Segment{Name: baseName(path), Source: path, Rate: l.rate(y.Rate)}
