@@ -15,6 +15,7 @@ go vet -tags smoke ./ui/...
 go build -o bin/segcast .
 export SEGCAST_BIN="$PWD/bin/segcast"
 export LANG=C.UTF-8
+.ci/livekit.sh build >/dev/null # once per machine: rtc/publish's tests run a real LiveKit server
 node --test --test-reporter=spec assets/ # the viewer page's measurement code (assets/measure.js)
 go test -race -count=1 ./engine/... ./rtc/...
 go test -count=1 -tags ci ./ui/... .

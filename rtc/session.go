@@ -149,6 +149,7 @@ type Session struct {
 	onMeasurement func(viewerID string, m avsync.Measurement)
 	closed        bool
 	connected     atomic.Int32 // viewers in state connected
+	external      atomic.Int32 // consumers beside the viewers (external.go)
 
 	// RTP timestamp offsets (random per session, RFC 3550): the wire
 	// timestamp is base + the engine's. Tests read them.
@@ -288,7 +289,7 @@ func (s *Session) removeViewer(v *Viewer) {
 
 // viewerCount is how many viewers are connected: with none, the encoders
 // idle.
-func (s *Session) viewerCount() int { return int(s.connected.Load()) }
+func (s *Session) viewerCount() int { return int(s.connected.Load() + s.external.Load()) }
 
 // recount updates the connected count after a viewer's state changed.
 func (s *Session) recount() {
