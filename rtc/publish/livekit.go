@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	protologger "github.com/livekit/protocol/logger"
 	lksdk "github.com/livekit/server-sdk-go/v2"
 	"github.com/pion/interceptor"
+	"github.com/twitchtv/twirp"
 
 	"segcast/rtc"
 )
@@ -191,7 +193,11 @@ func (p *LiveKit) ensureRoom(ctx context.Context) error {
 	}
 	rc := lksdk.NewRoomServiceClient(httpURL(p.opt.URL), p.opt.APIKey, p.opt.APISecret)
 	if _, err := rc.CreateRoom(ctx, &livekit.CreateRoomRequest{Name: p.opt.Room, SyncStreams: true}); err != nil {
-		return fmt.Errorf("create room %q: %w", p.opt.Room, err)
+		var te twirp.Error
+		if errors.As(err, &te) && te.Code() == twirp.Unauthenticated {
+			return fmt.Errorf("create room %q: the server rejected the API key or secret (%s)", p.opt.Room, te.Msg())
+		}
+		return fmt.Errorf("create room %q: %w", p.opt.Room, plainNetError(err))
 	}
 	return nil
 }
@@ -220,11 +226,12 @@ func (p *LiveKit) connect(ctx context.Context) error {
 		lksdk.WithInterceptors([]interceptor.Factory{keyframeOnPLI{request: p.sess.RequestKeyframe}}),
 		lksdk.WithIncludeDefaultInterceptors(true))
 	if err != nil {
-		if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
-			err = fmt.Errorf("%w (no answer within %v)", err, p.opt.ConnectTimeout)
-		}
 		room.Disconnect()
-		return fmt.Errorf("join: %w", err)
+		if err = plainNetError(err); errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("join: no answer within %v", p.opt.ConnectTimeout)
+		}
+		// The server's answer may quote the token: keep it out of logs.
+		return fmt.Errorf("join: %s", strings.ReplaceAll(err.Error(), token, "<token>"))
 	}
 	if err := p.publishTracks(room); err != nil {
 		room.Disconnect()
@@ -337,6 +344,16 @@ func (p *LiveKit) drop() {
 	if room != nil {
 		room.Disconnect()
 	}
+}
+
+// plainNetError drops the request line a *url.Error carries (the SDK's
+// validate URL with its query): the network error under it says it all.
+func plainNetError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 // httpURL turns a ws(s):// server URL into the http(s):// of its API.
