@@ -2,8 +2,6 @@ package publish
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -78,9 +76,7 @@ func (o *LiveKitOptions) check() error {
 		return errors.New("a room is needed with an API key")
 	}
 	if o.Identity == "" {
-		var b [4]byte
-		_, _ = rand.Read(b[:])
-		o.Identity = "segcast-" + hex.EncodeToString(b[:])
+		o.Identity = randomSuffix("segcast-")
 	}
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = DefaultConnectTimeout
@@ -96,18 +92,18 @@ func (o *LiveKitOptions) check() error {
 // SDKGrace (a restarted server, a long outage) the publisher joins again,
 // with backoff, for as long as it is open.
 type LiveKit struct {
-	opt    LiveKitOptions
-	sess   *rtc.Session
-	log    *slog.Logger
-	status status
-	events chan roomEvent
-	cancel context.CancelFunc
-	done   chan struct{}
+	opt      LiveKitOptions
+	sess     *rtc.Session
+	log      *slog.Logger
+	status   status
+	events   chan roomEvent
+	cancel   context.CancelFunc
+	done     chan struct{}
+	unexpose func() // ends the session's count of this consumer
 
 	mu       sync.Mutex
 	room     *lksdk.Room
-	gen      int    // counts rooms joined; events of older rooms are stale
-	unexpose func() // ends the session's external count for room
+	gen      int // counts rooms joined; events of older rooms are stale
 	roomName string
 }
 
@@ -131,6 +127,10 @@ func PublishLiveKit(ctx context.Context, sess *rtc.Session, opt LiveKitOptions) 
 		p.status.set(StateClosed, err)
 		return nil, &ConnectError{Target: opt.URL, Err: err}
 	}
+	// A consumer from now until Close, connected or not: the encoders
+	// keep the timeline's packets (sequence numbers included) unbroken
+	// across reconnects.
+	p.unexpose = sess.AddExternal()
 	runCtx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	go p.maintain(runCtx)
@@ -167,6 +167,7 @@ func (p *LiveKit) Close() error {
 	p.cancel()
 	<-p.done
 	p.drop()
+	p.unexpose()
 	p.status.set(StateClosed, nil)
 	return nil
 }
@@ -230,8 +231,13 @@ func (p *LiveKit) connect(ctx context.Context) error {
 		if err = plainNetError(err); errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("join: no answer within %v", p.opt.ConnectTimeout)
 		}
-		// The server's answer may quote the token: keep it out of logs.
-		return fmt.Errorf("join: %s", strings.ReplaceAll(err.Error(), token, "<token>"))
+		// The server's answer may quote the token: keep it out of logs
+		// (a few characters are no JWT, and would garble the message).
+		msg := err.Error()
+		if len(token) >= 16 {
+			msg = strings.ReplaceAll(msg, token, "<token>")
+		}
+		return fmt.Errorf("join: %s", msg)
 	}
 	if err := p.publishTracks(room); err != nil {
 		room.Disconnect()
@@ -239,7 +245,6 @@ func (p *LiveKit) connect(ctx context.Context) error {
 	}
 	p.mu.Lock()
 	p.room, p.roomName = room, room.Name()
-	p.unexpose = p.sess.AddExternal()
 	p.mu.Unlock()
 	p.sess.KeyframeNow()
 	p.status.set(StateConnected, nil)
@@ -330,17 +335,13 @@ func (p *LiveKit) maintain(ctx context.Context) {
 	}
 }
 
-// drop leaves the current room, if any, and stops counting it as a
-// consumer of the session.
+// drop leaves the current room, if any.
 func (p *LiveKit) drop() {
 	p.mu.Lock()
-	room, unexpose := p.room, p.unexpose
-	p.room, p.unexpose = nil, nil
+	room := p.room
+	p.room = nil
 	p.gen++ // whatever the old room still says is stale
 	p.mu.Unlock()
-	if unexpose != nil {
-		unexpose()
-	}
 	if room != nil {
 		room.Disconnect()
 	}

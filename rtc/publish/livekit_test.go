@@ -93,8 +93,8 @@ func runPublish(t *testing.T, pc publishCase, pubNode, subNode *lkserver.Node) {
 		chk.feed(frames, audio)
 		gaps = chk.srGaps(trackOf(tracks, webrtc.RTPCodecTypeVideo), trackOf(tracks, webrtc.RTPCodecTypeAudio), tracks)
 	}
-	t.Logf("%d frames (%d unreadable, %d skipped after loss), %d audio packets; tracks %+v",
-		chk.nf, chk.unreadable, chk.skipped, chk.na, tracks)
+	t.Logf("%d frames (%d unreadable, %d skipped after loss), %d audio packets, %d offset changes while the SFU settled; tracks %+v",
+		chk.nf, chk.unreadable, chk.skipped, chk.na, chk.rebased, tracks)
 
 	v, a := tracks[trackOf(tracks, webrtc.RTPCodecTypeVideo)], tracks[trackOf(tracks, webrtc.RTPCodecTypeAudio)]
 	if one := v.StreamID == a.StreamID; one != pc.wantOneMSID {

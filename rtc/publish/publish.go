@@ -8,7 +8,8 @@ package publish
 
 import (
 	"context"
-	"errors"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -114,6 +115,13 @@ func retry(ctx context.Context, log *slog.Logger, what string, connect func(cont
 	}
 }
 
+// randomSuffix is prefix and 8 random hex digits.
+func randomSuffix(prefix string) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return prefix + hex.EncodeToString(b[:])
+}
+
 func discardLog(l *slog.Logger) *slog.Logger {
 	if l == nil {
 		return slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -157,6 +165,3 @@ func (i *pliInterceptor) BindRTCPReader(r interceptor.RTCPReader) interceptor.RT
 		return n, a, nil
 	})
 }
-
-// errClosed ends a publisher that was closed.
-var errClosed = errors.New("publisher closed")
