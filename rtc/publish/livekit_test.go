@@ -246,11 +246,12 @@ type received struct {
 	sub *lkserver.Subscriber
 }
 
-// receive checks what sub gets until it has n readable frames.
+// receive checks what sub gets until it has n readable frames and a
+// second of audio.
 func receive(t *testing.T, ctx context.Context, sub *lkserver.Subscriber, rate engine.Rate, n int) received {
 	t.Helper()
 	chk := newCheck(t, rate)
-	for chk.nf-chk.unreadable-chk.skipped < n {
+	for chk.nf-chk.unreadable-chk.skipped < n || chk.na < 50 {
 		select {
 		case <-ctx.Done():
 			t.Fatalf("only %d frames arrived", chk.nf)

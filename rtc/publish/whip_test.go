@@ -410,3 +410,27 @@ func TestWHIPReconnect(t *testing.T) {
 	}
 	e.waitFrames(t, ctx, newCheck(t, r.rate), 10)
 }
+
+// WHIP into a real LiveKit server's own WHIP endpoint (/whip/v1, the
+// token as bearer): a server-sdk-go subscriber gets both tracks, in one
+// stream, decoding with exact steps.
+func TestWHIPToLiveKit(t *testing.T) {
+	c := lkserver.Start(t, lkserver.Options{SyncStreams: true})
+	n := c.Nodes[0]
+	r := newRig(t, 320, 240)
+	room := randomName("whip-")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	w, err := PublishWHIP(ctx, r.sess, WHIPOptions{URL: fmt.Sprintf("http://127.0.0.1:%d/whip/v1", n.Port),
+		Bearer: lkserver.Token(t, room, "segcast-whip", true), Log: r.log})
+	if err != nil {
+		t.Fatalf("%v; server log:\n%s", err, n.Log())
+	}
+	defer w.Close()
+	got := receive(t, ctx, lkserver.Subscribe(t, n.URL, room, "viewer", true), r.rate, 30)
+	_, _, tracks := got.sub.Snapshot()
+	v, a := trackOf(tracks, webrtc.RTPCodecTypeVideo), trackOf(tracks, webrtc.RTPCodecTypeAudio)
+	if v >= len(tracks) || a >= len(tracks) || tracks[v].StreamID != tracks[a].StreamID {
+		t.Errorf("tracks %+v: want video and audio in one stream", tracks)
+	}
+}
