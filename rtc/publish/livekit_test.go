@@ -273,3 +273,47 @@ func (c *check) firstK() int64 {
 	}
 	return first
 }
+
+// The network goes silent (the server is stopped, not killed: no
+// connection is refused, packets just stop), then comes back: the
+// publisher notices, gets its room back, and media flows on.
+func TestLiveKitNetworkDrop(t *testing.T) {
+	c := lkserver.Start(t, lkserver.Options{})
+	n := c.Nodes[0]
+	r := newRig(t, 160, 120)
+	room := randomName("room-")
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
+	defer cancel()
+	p, err := PublishLiveKit(ctx, r.sess, LiveKitOptions{URL: n.URL, APIKey: lkserver.APIKey,
+		APISecret: lkserver.APISecret, Room: room, Log: r.log, ConnectTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	before := receive(t, ctx, lkserver.Subscribe(t, n.URL, room, "before", true), r.rate, 10)
+	n.Pause()
+	for p.Status().State == StateConnected { // until the SDK sees the silence
+		select {
+		case <-ctx.Done():
+			n.Resume()
+			t.Fatal("the publisher never noticed the silence")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	t.Logf("noticed: %+v", p.Status())
+	time.Sleep(time.Second)
+	n.Resume()
+	back := time.Now()
+	for st := p.Status(); st.State != StateConnected; st = p.Status() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("not connected again: %+v", st)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Logf("connected again %v after the network came back: %+v", time.Since(back), p.Status())
+	after := receive(t, ctx, lkserver.Subscribe(t, n.URL, room, "after", true), r.rate, 10)
+	if after.firstK() <= before.lastK {
+		t.Errorf("first frame after the drop is %d, before it %d: the timeline went back", after.firstK(), before.lastK)
+	}
+}
