@@ -80,6 +80,7 @@ run() {
   build >/dev/null
   dir=$(mktemp -d)
   trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$dir"' EXIT
+  trap 'exit 130' INT TERM # so the EXIT trap runs on a signal too
   if [ "$n" = 2 ]; then
     local rp; rp=$(free_port)
     "$0" redis "$rp" >"$dir/redis.log" 2>&1 & pids+=($!)
