@@ -83,8 +83,8 @@ func runPublish(t *testing.T, pc publishCase, pubNode, subNode *lkserver.Node) {
 	for len(gaps) < 3 {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("no three flashes with their beeps mapped by Sender Reports in time: %d frames, %d onsets, tracks %+v, gaps %v; stats %+v",
-				chk.nf, len(chk.onsets), tracks, gaps, r.sess.Stats())
+			t.Fatalf("machine too busy? no three flashes with their beeps mapped by steady Sender Reports in time: %d frames, %d onsets, %d looks at disagreeing reports, gaps %v; stats %+v",
+				chk.nf, len(chk.onsets), chk.unsteadySRs, gaps, r.sess.Stats())
 		case <-time.After(500 * time.Millisecond):
 		}
 		var frames []lkserver.Frame
@@ -93,8 +93,8 @@ func runPublish(t *testing.T, pc publishCase, pubNode, subNode *lkserver.Node) {
 		chk.feed(frames, audio)
 		gaps = chk.srGaps(trackOf(tracks, webrtc.RTPCodecTypeVideo), trackOf(tracks, webrtc.RTPCodecTypeAudio), tracks)
 	}
-	t.Logf("%d frames (%d unreadable, %d skipped after loss), %d audio packets, %d offset changes while the SFU settled; tracks %+v",
-		chk.nf, chk.unreadable, chk.skipped, chk.na, chk.rebased, tracks)
+	t.Logf("%d frames (%d unreadable, %d skipped after loss), %d audio packets, %d offset changes while the SFU settled, %d looks at disagreeing Sender Reports; streams %q %q",
+		chk.nf, chk.unreadable, chk.skipped, chk.na, chk.rebased, chk.unsteadySRs, tracks[0].StreamID, tracks[1].StreamID)
 
 	v, a := tracks[trackOf(tracks, webrtc.RTPCodecTypeVideo)], tracks[trackOf(tracks, webrtc.RTPCodecTypeAudio)]
 	if one := v.StreamID == a.StreamID; one != pc.wantOneMSID {

@@ -74,6 +74,8 @@ type check struct {
 	unreadable int
 	skipped    int
 	rebased    int // offsets the SFU changed while settling
+	// unsteadySRs counts looks at the reports that found them disagreeing.
+	unsteadySRs int
 	needKey    bool
 	flashes    []flash
 	onsets     []onset
@@ -207,13 +209,17 @@ func (c *check) feed(frames []lkserver.Frame, audio []lkserver.Audio) {
 // srGaps pairs each flash with the nearest beep onset, both mapped to the
 // sender's wall clock through the tracks' latest Sender Reports, as a
 // browser's lip sync does. Only flashes and onsets of the given tracks
-// count.
+// count. It says nothing (nil) unless each track's last two reports agree
+// with each other: a report made from a packet written late (a stalled
+// machine, on our side or the SFU's) maps the whole track off by the
+// stall, which is the machine's fault, not the sync's.
 func (c *check) srGaps(video, audio int, tracks []lkserver.Track) []time.Duration {
 	if video >= len(tracks) || audio >= len(tracks) {
 		return nil
 	}
-	vsr, asr := tracks[video].LastSR, tracks[audio].LastSR
+	vsr, asr := steadySR(tracks[video].SRs, 90000), steadySR(tracks[audio].SRs, 48000)
 	if vsr == nil || asr == nil {
+		c.unsteadySRs++
 		return nil
 	}
 	var gaps []time.Duration
@@ -236,6 +242,22 @@ func (c *check) srGaps(video, audio int, tracks []lkserver.Track) []time.Duratio
 		}
 	}
 	return gaps
+}
+
+// srSteady bounds the disagreement between two consecutive Sender
+// Reports of a track for them to be trusted.
+const srSteady = 2 * time.Millisecond
+
+// steadySR is the latest report if it agrees with the one before it.
+func steadySR(srs []*rtcp.SenderReport, clockRate int64) *rtcp.SenderReport {
+	if len(srs) < 2 {
+		return nil
+	}
+	a, b := srs[len(srs)-2], srs[len(srs)-1]
+	if srTime(b, a.RTPTime, clockRate).Sub(srTime(a, a.RTPTime, clockRate)).Abs() > srSteady {
+		return nil
+	}
+	return b
 }
 
 // srTime maps an RTP timestamp to the sender's wall clock through a

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -146,6 +147,23 @@ func (n *Node) Kill() {
 // silent. Resume undoes it.
 func (n *Node) Pause()  { _ = n.cmd.Process.Signal(syscall.SIGSTOP) }
 func (n *Node) Resume() { _ = n.cmd.Process.Signal(syscall.SIGCONT) }
+
+// CPU is the user+system time the node's process has used so far (from
+// /proc; USER_HZ is 100 on Linux), or 0 if it cannot be read.
+func (n *Node) CPU() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // f[0] is field 3, state
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
 
 // Log returns what the node has logged so far (its last 8 KiB).
 func (n *Node) Log() string {

@@ -40,8 +40,11 @@ type Track struct {
 	Kind     webrtc.RTPCodecType
 	StreamID string
 	SSRC     uint32
-	LastSR   *rtcp.SenderReport
+	// SRs are the latest Sender Reports, oldest first (at most keepSRs).
+	SRs []*rtcp.SenderReport
 }
+
+const keepSRs = 8
 
 // Frame is one whole VP8 frame.
 type Frame struct {
@@ -101,7 +104,7 @@ func (s *Subscriber) subscribed(track *webrtc.TrackRemote, pub *lksdk.RemoteTrac
 	pub.OnRTCP(func(p rtcp.Packet) {
 		if sr, ok := p.(*rtcp.SenderReport); ok && sr.SSRC == tr.SSRC {
 			s.mu.Lock()
-			tr.LastSR = sr
+			tr.SRs = append(tr.SRs[max(len(tr.SRs)-keepSRs+1, 0):], sr)
 			s.mu.Unlock()
 		}
 	})
@@ -163,7 +166,9 @@ func (s *Subscriber) Snapshot() (frames []Frame, audio []Audio, tracks []Track) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, tr := range s.tracks {
-		tracks = append(tracks, *tr)
+		c := *tr
+		c.SRs = append([]*rtcp.SenderReport(nil), tr.SRs...)
+		tracks = append(tracks, c)
 	}
 	return append([]Frame(nil), s.frames...), append([]Audio(nil), s.audio...), tracks
 }
