@@ -76,11 +76,11 @@ type check struct {
 	rebased    int // offsets the SFU changed while settling
 	// unsteadySRs counts looks at the reports that found them disagreeing.
 	unsteadySRs int
-	needKey    bool
-	flashes    []flash
-	onsets     []onset
-	quiet      int
-	lastK      int64 // the highest pattern index decoded, any track
+	needKey     bool
+	flashes     []flash
+	onsets      []onset
+	quiet       int
+	lastK       int64 // the highest pattern index decoded, any track
 }
 
 type trackCheck struct {
