@@ -36,9 +36,6 @@ type LiveKitOptions struct {
 	// SDKGrace is how long the SDK may try to resume a lost connection
 	// before the publisher joins afresh (default 3 s).
 	SDKGrace time.Duration
-	// OnData, when set, gets the room's data messages (topic, payload,
-	// sender identity); it must not block.
-	OnData func(topic string, payload []byte, from string)
 }
 
 // The SDK logs every step at info level to stderr, pion's too, through
@@ -149,18 +146,6 @@ func (p *LiveKit) Room() string {
 
 // Identity is the participant identity the tracks are published as.
 func (p *LiveKit) Identity() string { return p.opt.Identity }
-
-// PublishData sends a data message to the room (reliable, on topic).
-func (p *LiveKit) PublishData(topic string, payload []byte) error {
-	p.mu.Lock()
-	room := p.room
-	p.mu.Unlock()
-	if room == nil {
-		return errors.New("livekit: not connected")
-	}
-	return room.LocalParticipant.PublishDataPacket(lksdk.UserData(payload), lksdk.WithDataPublishTopic(topic),
-		lksdk.WithDataPublishReliable(true))
-}
 
 // Close leaves the room and stops reconnecting.
 func (p *LiveKit) Close() error {
@@ -280,13 +265,6 @@ func (p *LiveKit) callback(gen int) *lksdk.RoomCallback {
 	cb.OnReconnecting = func() { send("reconnecting", "") }
 	cb.OnReconnected = func() { send("reconnected", "") }
 	cb.OnDisconnectedWithReason = func(r lksdk.DisconnectionReason) { send("disconnected", string(r)) }
-	if p.opt.OnData != nil {
-		cb.OnDataPacket = func(d lksdk.DataPacket, params lksdk.DataReceiveParams) {
-			if u, ok := d.(*lksdk.UserDataPacket); ok {
-				p.opt.OnData(u.Topic, u.Payload, params.SenderIdentity)
-			}
-		}
-	}
 	return cb
 }
 
