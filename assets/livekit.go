@@ -17,9 +17,11 @@ var liveKitClientJS []byte
 // liveKitSlot is where livekit.html takes the library.
 const liveKitSlot = `/*segcast:livekit-client*/`
 
-// LiveKitViewerPage returns the self-contained LiveKit viewer page: open it
-// as PAGE#url=wss://HOST&token=JWT to play the room's first participant.
-// The slice is a fresh copy.
+// LiveKitViewerPage returns the self-contained LiveKit viewer page, with
+// livekit-client and measure.js inlined: open it as
+// PAGE#url=wss://HOST&token=JWT to play (and measure) the room's first
+// participant. The slice is a fresh copy.
 func LiveKitViewerPage() []byte {
-	return bytes.Replace(liveKitHTML, []byte(liveKitSlot), liveKitClientJS, 1)
+	page := bytes.Replace(liveKitHTML, []byte(liveKitSlot), liveKitClientJS, 1)
+	return bytes.Replace(page, []byte(measureSlot), measureJS, 1)
 }

@@ -20,10 +20,11 @@ const chromium = "/usr/bin/chromium"
 
 // pageInfo is window.segcastLiveKit, as assets/livekit.html keeps it.
 type pageInfo struct {
-	State  string `json:"state"`
-	Error  string `json:"error"`
-	Room   string `json:"room"`
-	Tracks map[string]struct {
+	State       string   `json:"state"`
+	Error       string   `json:"error"`
+	Room        string   `json:"room"`
+	ConnectedMS *float64 `json:"connectedMs"` // the page's clock at connect
+	Tracks      map[string]struct {
 		Participant     string `json:"participant"`
 		StreamID        string `json:"streamId"`
 		FramesDecoded   int    `json:"framesDecoded"`
@@ -31,15 +32,48 @@ type pageInfo struct {
 	} `json:"tracks"`
 }
 
-// Headless Chromium with the vendored livekit-client joins the room
-// Segcast publishes into and plays both tracks, as one stream.
-func TestLiveKitChromiumPlaysBothTracks(t *testing.T) {
+// watchInChromium opens the LiveKit viewer page on room in a fresh
+// headless Chromium and returns the tab; all of it ends with the test.
+func watchInChromium(t testing.TB, ctx context.Context, nodeURL, room string) context.Context {
+	t.Helper()
 	if _, err := os.Stat(chromium); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("%s (Debian package chromium) is needed under CI: %v", chromium, err)
 		}
 		t.Skipf("needs %s (Debian package chromium): %v", chromium, err)
 	}
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(assets.LiveKitViewerPage())
+	}))
+	t.Cleanup(page.Close)
+	pageURL := page.URL + "/#url=" + url.QueryEscape(nodeURL) + "&token=" + lkserver.Token(t, room, "browser", false)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromium),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		// Real host candidates: the server cannot resolve mDNS names.
+		chromedp.Flag("disable-features", "WebRtcHideLocalIpsWithMdns"),
+		chromedp.UserDataDir(t.TempDir()))
+	t.Cleanup(cancelAlloc)
+	bctx, cancelTab := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
+	t.Cleanup(cancelTab)
+	if err := chromedp.Do(bctx, chromedp.Navigate(pageURL)); err != nil {
+		t.Fatal(err)
+	}
+	return bctx
+}
+
+// Headless Chromium with the vendored livekit-client joins the room
+// Segcast publishes into and plays both tracks, as one stream.
+func TestLiveKitChromiumPlaysBothTracks(t *testing.T) {
 	c := lkserver.Start(t, lkserver.Options{})
 	n := c.Nodes[0]
 	r := newRig(t, 320, 240)
@@ -53,50 +87,8 @@ func TestLiveKitChromiumPlaysBothTracks(t *testing.T) {
 	}
 	defer p.Close()
 
-	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write(assets.LiveKitViewerPage())
-	}))
-	defer page.Close()
-	pageURL := page.URL + "/#url=" + url.QueryEscape(n.URL) + "&token=" + lkserver.Token(t, room, "browser", false)
-
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.Flag("disable-background-networking", true),
-		// Real host candidates: the server cannot resolve mDNS names.
-		chromedp.Flag("disable-features", "WebRtcHideLocalIpsWithMdns"),
-		chromedp.UserDataDir(t.TempDir()))
-	defer cancelAlloc()
-	bctx, cancelTab := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
-	defer cancelTab()
-	if err := chromedp.Do(bctx, chromedp.Navigate(pageURL)); err != nil {
-		t.Fatal(err)
-	}
-	var info pageInfo
-	for {
-		info, err = chromedp.Run(bctx, chromedp.Evaluate[pageInfo](`window.segcastLiveKit`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, a := info.Tracks["video"], info.Tracks["audio"]
-		if info.State == "error" {
-			t.Fatalf("page: %+v", info)
-		}
-		if v.FramesDecoded >= 30 && a.SamplesReceived >= 48000 {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("the page did not play both tracks in time: %+v", info)
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
+	bctx := watchInChromium(t, ctx, n.URL, room)
+	info := waitPlaying(t, ctx, bctx)
 	t.Logf("page: %+v", info)
 	v, a := info.Tracks["video"], info.Tracks["audio"]
 	if info.Room != room || v.Participant != p.Identity() || a.Participant != p.Identity() {
@@ -104,5 +96,27 @@ func TestLiveKitChromiumPlaysBothTracks(t *testing.T) {
 	}
 	if v.StreamID == "" || v.StreamID != a.StreamID {
 		t.Errorf("video in stream %q, audio in %q: want one stream, which the browser lip-syncs", v.StreamID, a.StreamID)
+	}
+}
+
+// waitPlaying waits until the page has decoded a second of both tracks.
+func waitPlaying(t testing.TB, ctx, bctx context.Context) pageInfo {
+	t.Helper()
+	for {
+		info, err := chromedp.Run(bctx, chromedp.Evaluate[pageInfo](`window.segcastLiveKit`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.State == "error" {
+			t.Fatalf("page: %+v", info)
+		}
+		if info.Tracks["video"].FramesDecoded >= 30 && info.Tracks["audio"].SamplesReceived >= 48000 {
+			return info
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the page did not play both tracks in time: %+v", info)
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
 }

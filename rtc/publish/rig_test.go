@@ -37,11 +37,13 @@ func newRig(t testing.TB, w, h int) *rig {
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	sess, err := rtc.NewSession(rtc.Config{
-		Width: w, Height: h, Rate: rate, Clock: clock, Log: log,
-		// Enough bits that the pattern's frame code stays readable.
-		Bitrate: 400_000, MinBitrate: 200_000, MaxBitrate: 1_000_000,
-	})
+	cfg := rtc.Config{Width: w, Height: h, Rate: rate, Clock: clock, Log: log}
+	if w*h < 1280*720 {
+		// Enough bits that the pattern's frame code stays readable; 720p
+		// takes the session's defaults, as the app does.
+		cfg.Bitrate, cfg.MinBitrate, cfg.MaxBitrate = 400_000, 200_000, 1_000_000
+	}
+	sess, err := rtc.NewSession(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
