@@ -29,6 +29,7 @@ import (
 	"segcast/engine/pattern"
 	"segcast/rtc"
 	"segcast/rtc/measure"
+	"segcast/rtc/publish"
 	"segcast/rtc/share"
 	"segcast/ui"
 )
@@ -47,6 +48,10 @@ const usage = `usage:
   segcast serve [INPUT...] [--pattern] [--loop] [--listen ADDR:PORT] [--duration D]
                                      share on the LAN: viewer URL, WHEP URL, QR code
   segcast viewer --out FILE          write the browser viewer page
+  segcast publish [INPUT...] [--pattern] [--loop] [--duration D] [--fps R] [--bitrate BPS]
+                  --livekit URL (--token JWT | --api-key K --api-secret S --room ROOM [--identity ID])
+                  | --whip URL [--bearer TOKEN]
+                                     publish to a LiveKit room or a WHIP endpoint (reconnects by itself)
   segcast measure [INPUT...] [--pattern] [--duration D] [--out DIR] [--browser PATH] [--no-lipsync]
                                      measure A/V sync and latency in headless Chromium
 
@@ -96,6 +101,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		return viewer(args[1:])
 	case "measure":
 		return measureCmd(ctx, args[1:], stdout)
+	case "publish":
+		return publishCommand(ctx, args[1:], stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -456,4 +463,54 @@ func window(args []string) error {
 		}
 	})
 	return ui.Run(inputs, opt)
+}
+
+// publishCommand is `segcast publish`: the media to a LiveKit room or a
+// WHIP endpoint. The API key and secret may come from LIVEKIT_API_KEY and
+// LIVEKIT_API_SECRET, which keeps them off the process list.
+func publishCommand(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlagSet("publish")
+	var m mediaFlags
+	m.register(fs)
+	bitrate := fs.Int("bitrate", 0, "target video bitrate, bits/s (0: automatic)")
+	var lk publish.LiveKitOptions
+	var wo publish.WHIPOptions
+	fs.StringVar(&lk.URL, "livekit", "", "LiveKit server URL (ws://, wss://)")
+	fs.StringVar(&lk.Token, "token", "", "LiveKit access token (JWT) that may publish")
+	fs.StringVar(&lk.APIKey, "api-key", "", "LiveKit API key (default $LIVEKIT_API_KEY)")
+	fs.StringVar(&lk.APISecret, "api-secret", "", "LiveKit API secret (default $LIVEKIT_API_SECRET)")
+	fs.StringVar(&lk.Room, "room", "", "LiveKit room (with --api-key)")
+	fs.StringVar(&lk.Identity, "identity", "", "participant identity (default segcast-…)")
+	fs.StringVar(&wo.URL, "whip", "", "WHIP endpoint URL")
+	fs.StringVar(&wo.Bearer, "bearer", "", "WHIP bearer token")
+	inputs, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if *bitrate < 0 {
+		return badInput("--bitrate: must not be negative")
+	}
+	opt := publish.RunOptions{Duration: m.duration, Out: stdout}
+	switch {
+	case (lk.URL == "") == (wo.URL == ""):
+		return badInput("publish: give --livekit URL or --whip URL")
+	case lk.URL != "":
+		if lk.Token == "" && lk.APIKey == "" && lk.APISecret == "" {
+			lk.APIKey, lk.APISecret = os.Getenv("LIVEKIT_API_KEY"), os.Getenv("LIVEKIT_API_SECRET")
+		}
+		opt.LiveKit = &lk
+	default:
+		opt.WHIP = &wo
+	}
+	md, err := m.load(ctx, inputs)
+	if err != nil {
+		return err
+	}
+	clock := engine.NewWallClock()
+	opt.Config = rtc.Config{Width: md.size.X, Height: md.size.Y, Rate: md.rate, Clock: clock, Bitrate: *bitrate, Log: logger()}
+	err = publish.Run(ctx, md.newLoop(clock, m.loop || m.pattern || len(inputs) == 0), opt)
+	if errors.As(err, new(*publish.ConnectError)) {
+		return usageError{err}
+	}
+	return err
 }

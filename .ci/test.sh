@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check and test. Tests start what they need themselves: the rtc
-# tests re-run inside a private network namespace (rtc/netns_test.go), the
+# tests re-run inside a private network namespace (rtc/internal/rtctest), the
 # window smoke test starts its own Xvfb, the audio tests their own ALSA
 # file device.
 set -euo pipefail
@@ -14,6 +14,7 @@ go vet -tags smoke ./ui/...
 go build -o bin/segcast .
 export SEGCAST_BIN="$PWD/bin/segcast"
 export LANG=C.UTF-8
+.ci/livekit.sh build >/dev/null # once per machine: rtc/publish's tests run a real LiveKit server
 node --test --test-reporter=spec assets/ # the viewer page's measurement code (assets/measure.js)
 go test -race -count=1 ./engine/... ./rtc/...
 go test -count=1 ./ui/... .

@@ -19,7 +19,6 @@ type WAV struct {
 	Samples  []float32
 }
 
-
 // WAV format tags and the GUID tail shared by WAVE_FORMAT_EXTENSIBLE's
 // KSDATAFORMAT_SUBTYPE_PCM and _IEEE_FLOAT (the tag sits in the first 2 bytes).
 const (

@@ -149,6 +149,7 @@ type Session struct {
 	changed   chan struct{} // closed and replaced at every viewer change
 	closed    bool
 	connected atomic.Int32 // viewers in state connected
+	external  atomic.Int32 // consumers beside the viewers (external.go)
 }
 
 // NewSession creates the encoders and tracks and starts the encode and
@@ -339,7 +340,7 @@ func (s *Session) removeViewer(v *Viewer) {
 
 // viewerCount is how many viewers are connected: with none, the encoders
 // idle.
-func (s *Session) viewerCount() int { return int(s.connected.Load()) }
+func (s *Session) viewerCount() int { return int(s.connected.Load() + s.external.Load()) }
 
 // recount updates the connected count after a viewer's state changed.
 func (s *Session) recount() {

@@ -211,7 +211,7 @@ func TestIdleFrame(t *testing.T) {
 	}
 }
 
-func FuzzReadPatternIndex(f *testing.F) {
+func FuzzReadIndex(f *testing.F) {
 	seg := New(64, 36, engine.Rate30, time.Second)
 	img, _ := seg.Frames.Frame(3)
 	f.Add(uint8(64), img.Y[:64*36])
