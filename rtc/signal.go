@@ -304,5 +304,6 @@ func (v *Viewer) Accept(pastedAnswer string) error {
 		return fmt.Errorf("rtc: answer: %w", err)
 	}
 	v.answered = true
+	v.StartConnectDeadline() // both sides have both descriptions now
 	return nil
 }
