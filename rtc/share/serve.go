@@ -69,6 +69,10 @@ func serveWithHook(ctx context.Context, loop *engine.Loop, opt ServeOptions, sta
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer srv.Close()
+	if srv.LoopbackOnly() && opt.Config.Log != nil {
+		opt.Config.Log.Warn("serve: listening on loopback only: only this machine can open the link, "+
+			"not a phone scanning the QR code; listen on a LAN address to share it", "url", srv.PageURL())
+	}
 	if started != nil {
 		started(sess)
 	}
