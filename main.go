@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -55,7 +56,9 @@ INPUT is a segment folder (images + WAV), a .y4m, a .wav, or an MP4/MOV/MKV/WebM
 const exitUsage = 2
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM (kill, systemd, docker stop) stops as Ctrl+C does: viewers
+	// closed, --stats written, exit 0.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout)
 	stop()
 	if err != nil && !errors.Is(err, errHelpShown) {
@@ -393,8 +396,8 @@ func measureCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if _, err := os.Stat(*browser); err != nil {
 		return badInput("--browser %s: %v (install Debian's chromium, or give its path)", *browser, err)
 	}
-	if st, err := os.Stat(*out); err != nil || !st.IsDir() {
-		return badInput("--out %s: not a folder", *out)
+	if st, err := os.Stat(*out); err == nil && !st.IsDir() {
+		return badInput("--out %s: not a folder", *out) // a missing one is made
 	}
 	md, err := m.load(ctx, inputs)
 	if err != nil {
