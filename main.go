@@ -43,7 +43,7 @@ const usage = `usage:
   segcast stream [INPUT...] [--pattern] [--loop] [--duration D] [--fps R]
                  [--bitrate BPS] [--ice-server URL[,user,cred]] [--offer] [--stats FILE]
                                      stream to one browser; SDP on stdin/stdout
-  segcast serve [INPUT...] [--pattern] [--loop] [--listen ADDR:PORT] [--duration D]
+  segcast serve [INPUT...] [--pattern] [--loop] [--listen ADDR:PORT] [--duration D] [--stats FILE]
                                      share on the LAN: viewer URL, WHEP URL, QR code
   segcast viewer --out FILE          write the browser viewer page
   segcast measure [INPUT...] [--pattern] [--duration D] [--out DIR] [--browser PATH] [--no-lipsync]
@@ -350,6 +350,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	var m mediaFlags
 	m.register(fs)
 	listen := fs.String("listen", "", "address:port to serve on (default: the LAN address, port 8787)")
+	statsFile := fs.String("stats", "", "write a JSON summary here at exit")
 	var ice iceServers
 	fs.Var(&ice, "ice-server", "STUN/TURN server URL[,user,credential] (repeatable)")
 	inputs, err := parse(fs, args)
@@ -375,7 +376,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 			Width: md.size.X, Height: md.size.Y, Rate: md.rate, Clock: clock,
 			ICEServers: ice, Log: logger(), Observers: []rtc.Observer{hub},
 		},
-		Addr: *listen, Duration: m.duration, Out: stdout,
+		Addr: *listen, Duration: m.duration, Out: stdout, StatsFile: *statsFile,
 	})
 }
 

@@ -348,11 +348,12 @@ func pionOffer(t *testing.T) string {
 }
 
 // SIGTERM (kill, systemd, docker stop) stops serve as Ctrl+C does: the
-// viewers are closed and the exit status is 0. Listening on loopback
-// only, it warns that a phone cannot open the link.
+// viewers are closed, --stats written and the exit status is 0.
+// Listening on loopback only, it warns that a phone cannot open the link.
 func TestCLIServeStopsOnSIGTERM(t *testing.T) {
 	bin := segcastBin(t)
-	cmd, lines, stderr := startCLI(t, bin, nil, "serve", "--pattern", "--size", "160x120", "--listen", "127.0.0.1:0")
+	stats := filepath.Join(t.TempDir(), "stats.json")
+	cmd, lines, stderr := startCLI(t, bin, nil, "serve", "--pattern", "--size", "160x120", "--listen", "127.0.0.1:0", "--stats", stats)
 	page := firstLine(t, lines, stderr)
 	whep := firstLine(t, lines, stderr)
 	if !strings.HasPrefix(page, "http://127.0.0.1:") || whep != page+"whep" {
@@ -375,6 +376,27 @@ func TestCLIServeStopsOnSIGTERM(t *testing.T) {
 	if !strings.Contains(stderr.String(), "viewer removed") {
 		t.Errorf("the viewer was not closed; stderr:\n%s", stderr)
 	}
+	checkStats(t, stats, 1)
+}
+
+// checkStats reads a --stats file written at a normal stop that had
+// viewers viewers.
+func checkStats(t *testing.T, path string, viewers int) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("no stats file after SIGTERM: %v", err)
+	}
+	var sum struct {
+		Session struct {
+			Viewers []any `json:"viewers"`
+		} `json:"session"`
+		Loop  map[string]any `json:"loop"`
+		Error string         `json:"error"`
+	}
+	if err := json.Unmarshal(data, &sum); err != nil || sum.Loop == nil || sum.Error != "" || len(sum.Session.Viewers) != viewers {
+		t.Errorf("stats file (%v), want %d viewers and no error: %s", err, viewers, data)
+	}
 }
 
 // SIGTERM stops stream gracefully too, here while it waits for the
@@ -395,17 +417,7 @@ func TestCLIStreamStopsOnSIGTERMWithStats(t *testing.T) {
 	if code := exitAfterSIGTERM(t, cmd, stderr); code != 0 {
 		t.Fatalf("exit %d after SIGTERM, want 0; stderr:\n%s", code, stderr)
 	}
-	data, err := os.ReadFile(stats)
-	if err != nil {
-		t.Fatalf("no stats file after SIGTERM: %v", err)
-	}
-	var sum struct {
-		Session map[string]any `json:"session"`
-		Error   string         `json:"error"`
-	}
-	if err := json.Unmarshal(data, &sum); err != nil || sum.Session == nil || sum.Error != "" {
-		t.Errorf("stats file (%v): %s", err, data)
-	}
+	checkStats(t, stats, 1)
 }
 
 // stream stops reading stdin at its 64 KiB limit (issue 11: `cat /dev/zero

@@ -33,7 +33,8 @@ type StreamOptions struct {
 type StreamSummary struct {
 	Session SessionStats     `json:"session"`
 	Loop    engine.LoopStats `json:"loop"`
-	// Streamed is the time from connection to the end.
+	// Streamed is the time from connection to the end (serve: from the
+	// start).
 	Streamed time.Duration `json:"streamed_ns"`
 	Error    string        `json:"error,omitempty"`
 }
@@ -71,7 +72,7 @@ func Stream(ctx context.Context, loop *engine.Loop, opt StreamOptions) (err erro
 			sum.Error = err.Error()
 		}
 		if opt.StatsFile != "" {
-			if werr := writeSummary(opt.StatsFile, sum); err == nil {
+			if werr := WriteSummary(opt.StatsFile, sum); err == nil {
 				err = werr
 			}
 		}
@@ -243,7 +244,8 @@ func readSignal(r io.Reader) (string, error) {
 	}
 }
 
-func writeSummary(path string, sum StreamSummary) error {
+// WriteSummary writes a stats file (`stream --stats`, `serve --stats`).
+func WriteSummary(path string, sum StreamSummary) error {
 	data, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
 		return fmt.Errorf("stats %s: %w", path, err)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"image"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -521,12 +524,19 @@ func TestServeRunsForDurationAndPrintsBanner(t *testing.T) {
 	opt := ServeOptions{
 		Config: rtc.Config{Width: 320, Height: 180, Rate: engine.Rate30, Clock: clock, LoopbackOnly: true,
 			Log: slog.New(slog.NewTextHandler(&logged, nil))},
-		Addr:     "127.0.0.1:0",
-		Duration: 500 * time.Millisecond,
-		Out:      &out,
+		Addr:      "127.0.0.1:0",
+		Duration:  500 * time.Millisecond,
+		Out:       &out,
+		StatsFile: filepath.Join(t.TempDir(), "stats.json"),
 	}
 	if err := Serve(context.Background(), loop, opt); err != nil {
 		t.Fatalf("Serve: %v", err)
+	}
+	var sum rtc.StreamSummary
+	if data, err := os.ReadFile(opt.StatsFile); err != nil {
+		t.Errorf("stats file: %v", err)
+	} else if err := json.Unmarshal(data, &sum); err != nil || sum.Loop != loop.Stats() || sum.Streamed < opt.Duration || sum.Error != "" {
+		t.Errorf("stats file (%v): %s; want the loop's stats %+v", err, data, loop.Stats())
 	}
 	lines := strings.Split(out.String(), "\n")
 	if len(lines) < 12 || !regexp.MustCompile(`^http://127\.0\.0\.1:\d+/[0-9a-f]{32}/$`).MatchString(lines[0]) || lines[1] != lines[0]+"whep" {
