@@ -2,6 +2,7 @@ package share
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -22,6 +23,33 @@ import (
 func clientFrom(ip string) *http.Client {
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
 	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext}, Timeout: 30 * time.Second}
+}
+
+// whepJoin does what the viewer page does: rx's offer to the WHEP
+// endpoint, the answer back into rx. It returns the viewer's URL.
+func whepJoin(c *http.Client, endpoint string, rx *rtctest.Receiver, t testing.TB) (string, error) {
+	offer, err := rtc.DecodeSignal(rx.Offer(t))
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.Post(endpoint, "application/sdp", strings.NewReader(offer.SDP))
+	if err != nil {
+		return "", err
+	}
+	answer, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		return "", fmt.Errorf("POST %s: %d %s (%v)", endpoint, resp.StatusCode, answer, err)
+	}
+	loc, err := resp.Location()
+	if err != nil {
+		return "", fmt.Errorf("POST %s: %w", endpoint, err)
+	}
+	desc := webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(answer)}
+	if err := rx.PC.SetRemoteDescription(desc); err != nil {
+		return "", fmt.Errorf("apply the answer: %w", err)
+	}
+	return loc.String(), nil
 }
 
 // A flood of offers that never complete ICE, from one address and ignoring
@@ -93,22 +121,9 @@ func TestWHEPFloodDoesNotLockOutARealViewer(t *testing.T) {
 
 	// A real viewer, from another address, while the flood goes on.
 	rx := rtctest.NewReceiver(t, false)
-	offer, err := rtc.DecodeSignal(rx.Offer(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := clientFrom("127.0.0.1").Post(srv.WHEPURL(), "application/sdp", strings.NewReader(offer.SDP))
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("real viewer during the flood: %d %s (flood: %d joined, %d limited, %d refused at the cap)",
-			resp.StatusCode, answer, joined.Load(), limited.Load(), full.Load())
-	}
-	if err := rx.PC.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(answer)}); err != nil {
-		t.Fatal(err)
+	if _, err := whepJoin(clientFrom("127.0.0.1"), srv.WHEPURL(), rx, t); err != nil {
+		t.Fatalf("real viewer during the flood: %v (flood: %d joined, %d limited, %d refused at the cap)",
+			err, joined.Load(), limited.Load(), full.Load())
 	}
 	rx.WaitConnected(t, ctx)
 	for frames, _ := rx.Counts(); frames < 30; frames, _ = rx.Counts() {
