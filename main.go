@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strconv"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -45,7 +46,7 @@ const usage = `usage:
   segcast stream [INPUT...] [--pattern] [--loop] [--duration D] [--fps R]
                  [--bitrate BPS] [--ice-server URL[,user,cred]] [--offer] [--stats FILE]
                                      stream to one browser; SDP on stdin/stdout
-  segcast serve [INPUT...] [--pattern] [--loop] [--listen ADDR:PORT] [--duration D]
+  segcast serve [INPUT...] [--pattern] [--loop] [--listen ADDR:PORT] [--duration D] [--stats FILE]
                                      share on the LAN: viewer URL, WHEP URL, QR code
   segcast viewer --out FILE          write the browser viewer page
   segcast publish [INPUT...] [--pattern] [--loop] [--duration D] [--fps R] [--bitrate BPS]
@@ -62,7 +63,9 @@ INPUT is a segment folder (images + WAV), a .y4m, a .wav, or an MP4/MOV/MKV/WebM
 const exitUsage = 2
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM (kill, systemd, docker stop) stops as Ctrl+C does: viewers
+	// closed, --stats written, exit 0.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout)
 	stop()
 	if err != nil && !errors.Is(err, errHelpShown) {
@@ -352,6 +355,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	var m mediaFlags
 	m.register(fs)
 	listen := fs.String("listen", "", "address:port to serve on (default: the LAN address, port 8787)")
+	statsFile := fs.String("stats", "", "write a JSON summary here at exit")
 	var ice iceServers
 	fs.Var(&ice, "ice-server", "STUN/TURN server URL[,user,credential] (repeatable)")
 	inputs, err := parse(fs, args)
@@ -377,7 +381,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 			Width: md.size.X, Height: md.size.Y, Rate: md.rate, Clock: clock,
 			ICEServers: ice, Log: logger(), Observers: []rtc.Observer{hub},
 		},
-		Addr: *listen, Duration: m.duration, Out: stdout,
+		Addr: *listen, Duration: m.duration, Out: stdout, StatsFile: *statsFile,
 	})
 }
 
@@ -398,8 +402,8 @@ func measureCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if _, err := os.Stat(*browser); err != nil {
 		return badInput("--browser %s: %v (install Debian's chromium, or give its path)", *browser, err)
 	}
-	if st, err := os.Stat(*out); err != nil || !st.IsDir() {
-		return badInput("--out %s: not a folder", *out)
+	if st, err := os.Stat(*out); err == nil && !st.IsDir() {
+		return badInput("--out %s: not a folder", *out) // a missing one is made
 	}
 	md, err := m.load(ctx, inputs)
 	if err != nil {

@@ -3,19 +3,24 @@ package main
 // Tests of the command-line contract, run against the real binary.
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pion/webrtc/v4"
 
 	"segcast/engine"
 )
@@ -386,5 +391,254 @@ func TestCLIProbeDeclaredDurationAndRotation(t *testing.T) {
 	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &both) != nil || len(both) != 2 ||
 		both[0].Width != 320 || both[1].Width != 240 || both[1].Height != 320 {
 		t.Errorf("probe of both: exit %d, %+v %s", r.code, both, r.stderr)
+	}
+}
+
+// startCLI starts the binary with stdin from in and returns it with its
+// stdout as lines (on a channel) and its stderr collected.
+func startCLI(t *testing.T, bin string, in *os.File, args ...string) (*exec.Cmd, <-chan string, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "LANGUAGE=")
+	cmd.Stdin = in
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	lines := make(chan string, 64)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	return cmd, lines, stderr
+}
+
+// syncBuffer is a bytes.Buffer safe for the exec copier and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// firstLine waits for the process's first stdout line.
+func firstLine(t *testing.T, lines <-chan string, stderr *syncBuffer) string {
+	t.Helper()
+	select {
+	case l, ok := <-lines:
+		if !ok {
+			t.Fatalf("no output; stderr:\n%s", stderr)
+		}
+		return l
+	case <-time.After(60 * time.Second):
+		t.Fatalf("no output in 60 s; stderr:\n%s", stderr)
+	}
+	return ""
+}
+
+// exitAfterSIGTERM sends SIGTERM and returns the exit status (-1: killed
+// by a signal).
+func exitAfterSIGTERM(t *testing.T, cmd *exec.Cmd, stderr *syncBuffer) int {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatal(err)
+		}
+		return cmd.ProcessState.ExitCode()
+	case <-time.After(30 * time.Second):
+		t.Fatalf("still running 30 s after SIGTERM; stderr:\n%s", stderr)
+	}
+	return 0
+}
+
+// pionOffer is a real WHEP-style offer (receive video and audio), its
+// candidates gathered.
+func pionOffer(t *testing.T) string {
+	t.Helper()
+	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		if _, err := pc.AddTransceiverFromKind(k, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	return pc.LocalDescription().SDP
+}
+
+// SIGTERM (kill, systemd, docker stop) stops serve as Ctrl+C does: the
+// viewers are closed, --stats written and the exit status is 0.
+// Listening on loopback only, it warns that a phone cannot open the link.
+func TestCLIServeStopsOnSIGTERM(t *testing.T) {
+	bin := segcastBin(t)
+	stats := filepath.Join(t.TempDir(), "stats.json")
+	cmd, lines, stderr := startCLI(t, bin, nil, "serve", "--pattern", "--size", "160x120", "--listen", "127.0.0.1:0", "--stats", stats)
+	page := firstLine(t, lines, stderr)
+	whep := firstLine(t, lines, stderr)
+	if !strings.HasPrefix(page, "http://127.0.0.1:") || whep != page+"whep" {
+		t.Fatalf("banner %q, %q", page, whep)
+	}
+	if !strings.Contains(stderr.String(), "level=WARN") || !strings.Contains(stderr.String(), "loopback only") {
+		t.Errorf("no warning that the link opens on this machine only; stderr:\n%s", stderr)
+	}
+	resp, err := http.Post(whep, "application/sdp", strings.NewReader(pionOffer(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("WHEP join: %d", resp.StatusCode)
+	}
+	if code := exitAfterSIGTERM(t, cmd, stderr); code != 0 {
+		t.Fatalf("exit %d after SIGTERM, want 0; stderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr.String(), "viewer removed") {
+		t.Errorf("the viewer was not closed; stderr:\n%s", stderr)
+	}
+	checkStats(t, stats, 1)
+}
+
+// checkStats reads a --stats file written at a normal stop that had
+// viewers viewers.
+func checkStats(t *testing.T, path string, viewers int) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("no stats file after SIGTERM: %v", err)
+	}
+	var sum struct {
+		Session struct {
+			Viewers []any `json:"viewers"`
+		} `json:"session"`
+		Loop  map[string]any `json:"loop"`
+		Error string         `json:"error"`
+	}
+	if err := json.Unmarshal(data, &sum); err != nil || sum.Loop == nil || sum.Error != "" || len(sum.Session.Viewers) != viewers {
+		t.Errorf("stats file (%v), want %d viewers and no error: %s", err, viewers, data)
+	}
+}
+
+// SIGTERM stops stream gracefully too, here while it waits for the
+// answer: exit 0 and the --stats file written.
+func TestCLIStreamStopsOnSIGTERMWithStats(t *testing.T) {
+	bin := segcastBin(t)
+	stdinR, stdinW, err := os.Pipe() // held open: the answer never comes
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdinW.Close()
+	stats := filepath.Join(t.TempDir(), "stats.json")
+	cmd, lines, stderr := startCLI(t, bin, stdinR, "stream", "--pattern", "--size", "160x120", "--offer", "--stats", stats)
+	stdinR.Close()
+	if offer := firstLine(t, lines, stderr); len(offer) < 100 {
+		t.Fatalf("offer line %q", offer)
+	}
+	if code := exitAfterSIGTERM(t, cmd, stderr); code != 0 {
+		t.Fatalf("exit %d after SIGTERM, want 0; stderr:\n%s", code, stderr)
+	}
+	checkStats(t, stats, 1)
+}
+
+// stream stops reading stdin at its 64 KiB limit (issue 11: `cat /dev/zero
+// | segcast stream --pattern` grew by 430 MB/s): exit 2 naming the limit.
+func TestCLIStreamStopsReadingEndlessStdin(t *testing.T) {
+	bin := segcastBin(t)
+	stdinR, stdinW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "stream", "--pattern", "--size", "160x120")
+	cmd.Stdin = stdinR
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stdinR.Close()
+	// Zeros, as /dev/zero gives; 16 MiB at most, then the pipe stays open
+	// and silent, so a reader that does not stop would wait forever.
+	const most = 16 << 20
+	written := make(chan int, 1)
+	go func() {
+		buf := make([]byte, 32<<10)
+		n := 0
+		for n < most {
+			k, err := stdinW.Write(buf)
+			n += k
+			if err != nil {
+				break // the process exited
+			}
+		}
+		written <- n
+	}()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("still reading stdin after 60 s; stderr:\n%s", stderr)
+	}
+	stdinW.Close()
+	n := <-written
+	if code := cmd.ProcessState.ExitCode(); code != exitUsage || !strings.Contains(stderr.String(), "limit") {
+		t.Errorf("exit %d, want %d naming the limit; stderr:\n%s", code, exitUsage, stderr)
+	}
+	// The limit + 1 byte, plus what the pipe and one write hold.
+	if n >= 1<<20 {
+		t.Errorf("the process took %d bytes of stdin", n)
+	}
+}
+
+// measure --out makes a folder that does not exist yet, as report tools
+// do (a browser that fails to start ends the run right after).
+func TestCLIMeasureMakesOutFolder(t *testing.T) {
+	bin := segcastBin(t)
+	out := filepath.Join(t.TempDir(), "reports", "today")
+	r := runCLI(t, bin, "", "measure", "--pattern", "--size", "160x120", "--duration", "1s", "--browser", "/bin/false", "--out", out)
+	if strings.Contains(r.stderr, "--out") {
+		t.Fatalf("--out refused: %s", r.stderr)
+	}
+	if st, err := os.Stat(out); err != nil || !st.IsDir() {
+		t.Fatalf("--out %s not made (%v); exit %d, stderr:\n%s", out, err, r.code, r.stderr)
 	}
 }

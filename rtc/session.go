@@ -75,6 +75,10 @@ type Config struct {
 	// ours, next to the network (an impaired-network benchmark drops and
 	// delays packets there).
 	Interceptors []interceptor.Factory
+	// ConnectTimeout is how long a viewer may take to connect once
+	// signalling is complete before it is closed (see
+	// Viewer.StartConnectDeadline); 0 means DefaultConnectTimeout.
+	ConnectTimeout time.Duration
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -101,6 +105,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MinBitrate < vp8.MinBitrate || c.MaxBitrate > vp8.MaxBitrate {
 		return c, fmt.Errorf("rtc config: bitrates must lie within %d…%d bps", vp8.MinBitrate, vp8.MaxBitrate)
+	}
+	if c.ConnectTimeout < 0 {
+		return c, fmt.Errorf("rtc config: connect timeout %v is negative", c.ConnectTimeout)
+	}
+	if c.ConnectTimeout == 0 {
+		c.ConnectTimeout = DefaultConnectTimeout
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.NewTextHandler(io.Discard, nil))

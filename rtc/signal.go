@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -49,6 +50,11 @@ func DecodeSignal(text string) (webrtc.SessionDescription, error) {
 			return webrtc.SessionDescription{}, fmt.Errorf("signal: type %q, want offer or answer", desc.Type)
 		}
 		desc.SDP = normaliseSDP(desc.SDP)
+	}
+	// SDP is UTF-8 text; anything else would not survive EncodeSignal's
+	// JSON (invalid bytes become U+FFFD) nor mean anything to a browser.
+	if !utf8.ValidString(desc.SDP) {
+		return webrtc.SessionDescription{}, errors.New("signal: SDP is not UTF-8 text")
 	}
 	if _, err := parseSDP(desc.SDP); err != nil {
 		return webrtc.SessionDescription{}, err
@@ -304,5 +310,6 @@ func (v *Viewer) Accept(pastedAnswer string) error {
 		return fmt.Errorf("rtc: answer: %w", err)
 	}
 	v.answered = true
+	v.StartConnectDeadline() // both sides have both descriptions now
 	return nil
 }

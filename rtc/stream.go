@@ -33,16 +33,18 @@ type StreamOptions struct {
 type StreamSummary struct {
 	Session SessionStats     `json:"session"`
 	Loop    engine.LoopStats `json:"loop"`
-	// Streamed is the time from connection to the end.
+	// Streamed is the time from connection to the end (serve: from the
+	// start).
 	Streamed time.Duration `json:"streamed_ns"`
 	Error    string        `json:"error,omitempty"`
 }
 
 // Stream connects one viewer through In/Out and plays loop to it: the
 // loop starts playing when the connection is up and stops Duration later
-// (or when ctx is done or the viewer goes away). opt.Clock should be the
-// loop's clock (see Config.Clock). The stats file is written whatever the
-// outcome.
+// (or when ctx is done or the viewer goes away). ctx ending is a normal
+// stop (nil) whenever it comes, while waiting for the viewer too: that is
+// SIGINT or SIGTERM. opt.Clock should be the loop's clock (see
+// Config.Clock). The stats file is written whatever the outcome.
 func Stream(ctx context.Context, loop *engine.Loop, opt StreamOptions) (err error) {
 	if opt.In == nil || opt.Out == nil {
 		return errors.New("stream: In and Out must be set")
@@ -70,18 +72,30 @@ func Stream(ctx context.Context, loop *engine.Loop, opt StreamOptions) (err erro
 			sum.Error = err.Error()
 		}
 		if opt.StatsFile != "" {
-			if werr := writeSummary(opt.StatsFile, sum); err == nil {
+			if werr := WriteSummary(opt.StatsFile, sum); err == nil {
 				err = werr
 			}
 		}
 	}()
-	in := bufio.NewReader(opt.In)
-	v, err := signalViewer(ctx, sess, in, opt)
+	stopped := func() bool {
+		if ctx.Err() == nil {
+			return false
+		}
+		log.Info("stopping", "reason", ctx.Err())
+		return true
+	}
+	v, err := signalViewer(ctx, sess, opt)
 	if err != nil {
+		if stopped() {
+			return nil
+		}
 		return err
 	}
 	log.Info("waiting for the viewer to connect", "viewer", v.ID())
 	if _, err := sess.WaitViewer(ctx, v.ID(), ViewerConnected); err != nil {
+		if stopped() {
+			return nil
+		}
 		return fmt.Errorf("stream: %w", err)
 	}
 	connectedAt = time.Now()
@@ -111,7 +125,7 @@ func Stream(ctx context.Context, loop *engine.Loop, opt StreamOptions) (err erro
 		case <-timeout:
 			return nil
 		case <-ctx.Done():
-			log.Info("stopping", "reason", ctx.Err())
+			stopped()
 			return nil
 		case err := <-loopDone:
 			loopDone <- err // for the deferred wait
@@ -137,7 +151,7 @@ func (e *InputError) Error() string { return e.Err.Error() }
 func (e *InputError) Unwrap() error { return e.Err }
 
 // signalViewer does the one exchange of descriptions.
-func signalViewer(ctx context.Context, sess *Session, in *bufio.Reader, opt StreamOptions) (*Viewer, error) {
+func signalViewer(ctx context.Context, sess *Session, opt StreamOptions) (*Viewer, error) {
 	if opt.OfferMode {
 		v, offer, err := sess.Offer(ctx)
 		if err != nil {
@@ -146,7 +160,7 @@ func signalViewer(ctx context.Context, sess *Session, in *bufio.Reader, opt Stre
 		if _, err := fmt.Fprintln(opt.Out, offer); err != nil {
 			return nil, fmt.Errorf("stream: write offer: %w", err)
 		}
-		answer, err := readSignalCtx(ctx, in)
+		answer, err := readSignalCtx(ctx, opt.In)
 		if err != nil {
 			return nil, &InputError{fmt.Errorf("stream: read answer from stdin: %w", err)}
 		}
@@ -155,7 +169,7 @@ func signalViewer(ctx context.Context, sess *Session, in *bufio.Reader, opt Stre
 		}
 		return v, nil
 	}
-	offer, err := readSignalCtx(ctx, in)
+	offer, err := readSignalCtx(ctx, opt.In)
 	if err != nil {
 		return nil, &InputError{fmt.Errorf("stream: read offer from stdin: %w", err)}
 	}
@@ -171,7 +185,7 @@ func signalViewer(ctx context.Context, sess *Session, in *bufio.Reader, opt Stre
 
 // readSignalCtx is readSignal that gives up when ctx is done (stdin reads
 // cannot be interrupted; the reader goroutine is left behind).
-func readSignalCtx(ctx context.Context, in *bufio.Reader) (string, error) {
+func readSignalCtx(ctx context.Context, in io.Reader) (string, error) {
 	type result struct {
 		text string
 		err  error
@@ -191,14 +205,19 @@ func readSignalCtx(ctx context.Context, in *bufio.Reader) (string, error) {
 
 // readSignal reads one description as people paste it: a base64 line,
 // or raw SDP running to a blank line or EOF. Leading blank lines are
-// skipped; more than MaxSignalBytes is refused.
-func readSignal(in *bufio.Reader) (string, error) {
+// skipped. It reads at most MaxSignalBytes+1 bytes of r (buffered, so
+// some past the description may be consumed too): input that runs on
+// without a description within the limit is refused without reading
+// the rest (`cat /dev/zero | segcast stream`).
+func readSignal(r io.Reader) (string, error) {
+	limited := &io.LimitedReader{R: r, N: MaxSignalBytes + 1}
+	in := bufio.NewReader(limited)
 	var b strings.Builder
 	raw := false
 	for {
 		line, err := in.ReadString('\n')
-		if b.Len()+len(line) > MaxSignalBytes {
-			return "", fmt.Errorf("over the %d KiB limit", MaxSignalBytes>>10)
+		if b.Len()+len(line) > MaxSignalBytes || (err == io.EOF && limited.N == 0) {
+			return "", fmt.Errorf("over the %d KiB limit (stopped reading there)", MaxSignalBytes>>10)
 		}
 		trimmed := strings.TrimSpace(line)
 		switch {
@@ -225,7 +244,8 @@ func readSignal(in *bufio.Reader) (string, error) {
 	}
 }
 
-func writeSummary(path string, sum StreamSummary) error {
+// WriteSummary writes a stats file (`stream --stats`, `serve --stats`).
+func WriteSummary(path string, sum StreamSummary) error {
 	data, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
 		return fmt.Errorf("stats %s: %w", path, err)

@@ -30,8 +30,10 @@ type Viewer struct {
 
 	offering bool // the app offers (paste "Add viewer"); else it answers
 
-	mu    sync.Mutex
-	state ViewerState
+	mu        sync.Mutex
+	state     ViewerState
+	connected bool        // it has been connected at least once
+	deadline  *time.Timer // StartConnectDeadline's, stopped by Close
 
 	acceptMu sync.Mutex // serialises Accept; not held by pion callbacks
 	offerSDP string     // set in offer mode, to check the answer against
@@ -40,6 +42,12 @@ type Viewer struct {
 	closeOnce sync.Once
 	closeErr  error
 }
+
+// DefaultConnectTimeout is Config.ConnectTimeout's default. ICE on a LAN
+// (or through a TURN relay gathered beforehand) connects in a second or
+// two; pion's own ICE failure takes about 30 s, during which an offer
+// that never completes ICE holds a viewer slot.
+const DefaultConnectTimeout = 10 * time.Second
 
 // ID identifies the viewer in Viewers and CloseViewer.
 func (v *Viewer) ID() string { return v.id }
@@ -201,6 +209,7 @@ func (v *Viewer) stateChanged(webrtc.PeerConnectionState) {
 	st := viewerState(v.pc.ConnectionState())
 	v.mu.Lock()
 	v.state = st
+	v.connected = v.connected || st == ViewerConnected
 	v.mu.Unlock()
 	v.s.log.Info("viewer state", "viewer", v.id, "state", st)
 	v.s.recount()
@@ -215,10 +224,40 @@ func (v *Viewer) stateChanged(webrtc.PeerConnectionState) {
 	v.s.notify()
 }
 
+// StartConnectDeadline closes the viewer unless it connects within
+// Config.ConnectTimeout from now (a later call restarts the wait). The
+// wait must start only once the remote peer has our description and we
+// have its: Accept starts it (the answer is in); after Answer or
+// AnswerSDP the caller starts it when the answer has reached the peer —
+// at once for WHEP, where it goes back in the HTTP response, never for a
+// pasted answer a person still has to carry to the browser (pion's ICE
+// failure, ≈ 30 s after checks start, ends that one).
+func (v *Viewer) StartConnectDeadline() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.deadline != nil {
+		v.deadline.Stop()
+	}
+	v.deadline = time.AfterFunc(v.s.cfg.ConnectTimeout, func() {
+		v.mu.Lock()
+		connected := v.connected
+		v.mu.Unlock()
+		if !connected {
+			v.s.log.Info("viewer did not connect in time; closing", "viewer", v.id, "timeout", v.s.cfg.ConnectTimeout)
+			_ = v.Close()
+		}
+	})
+}
+
 // Close ends the viewer and releases its PeerConnection; the session and
 // other viewers are untouched.
 func (v *Viewer) Close() error {
 	v.closeOnce.Do(func() {
+		v.mu.Lock()
+		if v.deadline != nil {
+			v.deadline.Stop()
+		}
+		v.mu.Unlock()
 		v.s.removeViewer(v)
 		v.closeErr = v.pc.Close()
 		if v.closeErr != nil {

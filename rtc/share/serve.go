@@ -27,6 +27,9 @@ type ServeOptions struct {
 	// Out receives the page URL, the WHEP URL and the QR code; nil is
 	// os.Stdout.
 	Out io.Writer
+	// StatsFile, when set, gets a JSON summary (rtc.StreamSummary) at
+	// exit, whatever the outcome.
+	StatsFile string
 }
 
 // Serve streams loop to browsers on the LAN without a window: it creates
@@ -40,7 +43,7 @@ func Serve(ctx context.Context, loop *engine.Loop, opt ServeOptions) error {
 
 // serveWithHook is Serve; started, when set, gets the session before the
 // banner is written (tests look at its viewers).
-func serveWithHook(ctx context.Context, loop *engine.Loop, opt ServeOptions, started func(*rtc.Session)) error {
+func serveWithHook(ctx context.Context, loop *engine.Loop, opt ServeOptions, started func(*rtc.Session)) (err error) {
 	if loop == nil {
 		return errors.New("serve: nil loop")
 	}
@@ -58,6 +61,22 @@ func serveWithHook(ctx context.Context, loop *engine.Loop, opt ServeOptions, sta
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	began := time.Now()
+	var viewers []rtc.ViewerInfo // as they were while serving
+	defer func() {
+		if opt.StatsFile == "" {
+			return
+		}
+		// After sess.Close, which waits for the senders.
+		sum := rtc.StreamSummary{Session: sess.Stats(), Loop: loop.Stats(), Streamed: time.Since(began)}
+		sum.Session.Viewers = viewers
+		if err != nil {
+			sum.Error = err.Error()
+		}
+		if werr := rtc.WriteSummary(opt.StatsFile, sum); err == nil {
+			err = werr
+		}
+	}()
 	defer sess.Close()
 	remove := loop.AddSink(sess)
 	defer remove() // runs before sess.Close: the loop stops calling first
@@ -69,6 +88,10 @@ func serveWithHook(ctx context.Context, loop *engine.Loop, opt ServeOptions, sta
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer srv.Close()
+	if srv.LoopbackOnly() && opt.Config.Log != nil {
+		opt.Config.Log.Warn("serve: listening on loopback only: only this machine can open the link, "+
+			"not a phone scanning the QR code; listen on a LAN address to share it", "url", srv.PageURL())
+	}
 	if started != nil {
 		started(sess)
 	}
@@ -81,6 +104,7 @@ func serveWithHook(ctx context.Context, loop *engine.Loop, opt ServeOptions, sta
 		defer cancel()
 	}
 	err = loop.Run(ctx)
+	viewers = sess.Viewers()
 	if err == nil || (ctx.Err() != nil && errors.Is(err, ctx.Err())) {
 		return nil // duration over or interrupted: the normal ends
 	}

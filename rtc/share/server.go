@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -47,11 +49,11 @@ type Options struct {
 }
 
 // answerer is the part of *rtc.Session the share server uses: signalling and
-// the viewer list, nothing of the media path.
+// the viewers, nothing of the media path.
 type answerer interface {
 	AnswerSDP(ctx context.Context, offerSDP string) (*rtc.Viewer, string, error)
 	CloseViewer(id string) error
-	Viewers() []rtc.ViewerInfo
+	Viewer(id string) (rtc.ViewerInfo, bool)
 }
 
 // Server serves the viewer page and a WHEP endpoint (RFC 9725) on the
@@ -63,10 +65,18 @@ type Server struct {
 	log   *slog.Logger
 	token string
 
+	joins joinLimiter // WHEP POSTs per source address
+
+	// The viewers this server made, counted against the cap from the
+	// reservation to their end. An ID leaves viewers only by DELETE, by
+	// Close, or when the session no longer has it live (it closed or
+	// failed by itself); a session viewer never comes back, so that
+	// check is safe whenever it runs.
 	mu      sync.Mutex
-	viewers map[string]bool // viewer IDs joined through this server
-	pending int             // answers in progress, counted against the cap
-	closed  bool            // after Close, late answers are ended at once
+	viewers map[string]bool
+	busy    int            // slots held by answers in progress and viewers a DELETE is ending
+	work    sync.WaitGroup // the requests holding those slots; Close waits for them
+	closed  bool           // after Close nothing new is made
 
 	srv     *http.Server
 	ln      net.Listener
@@ -160,7 +170,20 @@ func (s *Server) WHEPURL() string {
 	return ""
 }
 
-// Close stops the server and ends the viewers that joined through it.
+// LoopbackOnly reports whether the page's URL names a loopback address:
+// then only this machine can open it (a phone scanning the QR code
+// cannot). False before Start.
+func (s *Server) LoopbackOnly() bool {
+	u, err := url.Parse(s.PageURL())
+	if err != nil || u.Host == "" {
+		return false
+	}
+	ip := net.ParseIP(u.Hostname())
+	return u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
+// Close stops the server and ends every viewer that joined through it:
+// when it returns, none is left, answers that were in progress included.
 func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -179,6 +202,7 @@ func (s *Server) Close() error {
 	for _, id := range ids {
 		_ = s.sess.CloseViewer(id) // it may have gone already
 	}
+	s.work.Wait() // answers finishing now end their own viewers
 	return err
 }
 
@@ -263,7 +287,13 @@ func (s *Server) serveWHEP(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, "POST, OPTIONS")
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/sdp") {
+	if ok, retry := s.joins.allow(r.RemoteAddr, time.Now()); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
+		http.Error(w, fmt.Sprintf("WHEP: too many joins from this address; at most %d at once, then one per %v", joinBurst, joinEvery),
+			http.StatusTooManyRequests)
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); !isSDP(ct) {
 		http.Error(w, fmt.Sprintf("WHEP offer: Content-Type %q, want application/sdp", ct), http.StatusUnsupportedMediaType)
 		return
 	}
@@ -277,11 +307,16 @@ func (s *Server) serveWHEP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "WHEP offer: read body: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	if !s.reserve() {
+	switch err := s.reserve(); {
+	case errors.Is(err, errStopped):
+		http.Error(w, "WHEP: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	case err != nil:
 		w.Header().Set("Retry-After", "5")
-		http.Error(w, fmt.Sprintf("WHEP: already %d viewers", s.opt.MaxViewers), http.StatusServiceUnavailable)
+		http.Error(w, "WHEP: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
+	defer s.work.Done() // after the viewer is tracked or ended
 	ctx, cancel := context.WithTimeout(r.Context(), answerTimeout)
 	defer cancel()
 	v, answer, err := s.sess.AnswerSDP(ctx, string(body))
@@ -293,9 +328,11 @@ func (s *Server) serveWHEP(w http.ResponseWriter, r *http.Request) {
 	id := v.ID()
 	if !s.release(id) {
 		_ = v.Close()
-		http.Error(w, "WHEP: the share has stopped", http.StatusServiceUnavailable)
+		http.Error(w, "WHEP: "+errStopped.Error(), http.StatusServiceUnavailable)
 		return
 	}
+	// The answer goes straight back: the peer has everything it needs.
+	v.StartConnectDeadline()
 	s.log.Info("viewer joined over WHEP", "viewer", id, "remote", r.RemoteAddr)
 	w.Header().Set("Content-Type", "application/sdp")
 	w.Header().Set("Location", r.URL.Path+"/"+url.PathEscape(id))
@@ -316,7 +353,12 @@ func (s *Server) serveResource(w http.ResponseWriter, r *http.Request, id string
 	}
 	s.mu.Lock()
 	known := s.viewers[id]
-	delete(s.viewers, id)
+	if known {
+		// Its slot stays taken until the viewer has ended.
+		delete(s.viewers, id)
+		s.busy++
+		s.work.Add(1)
+	}
 	s.mu.Unlock()
 	if !known {
 		http.NotFound(w, r)
@@ -325,31 +367,43 @@ func (s *Server) serveResource(w http.ResponseWriter, r *http.Request, id string
 	if err := s.sess.CloseViewer(id); err != nil {
 		s.log.Debug("closing viewer", "viewer", id, "err", err)
 	}
+	s.mu.Lock()
+	s.busy--
+	s.mu.Unlock()
+	s.work.Done()
 	s.log.Info("viewer left over WHEP", "viewer", id)
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// reserve takes a viewer slot for an answer in progress, first dropping
-// viewers that have closed or failed on their own.
-func (s *Server) reserve() bool {
-	live := map[string]bool{}
-	for _, vi := range s.sess.Viewers() {
-		if vi.State.Live() {
-			live[vi.ID] = true
-		}
-	}
+// isSDP reports whether a Content-Type is application/sdp (any case,
+// parameters allowed).
+func isSDP(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/sdp"
+}
+
+var errStopped = errors.New("the share has stopped")
+
+// reserve takes a viewer slot for an answer in progress, first forgetting
+// viewers that have closed or failed on their own. On success the caller
+// must call release, then s.work.Done.
+func (s *Server) reserve() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return errStopped
+	}
 	for id := range s.viewers {
-		if !live[id] {
+		if vi, ok := s.sess.Viewer(id); !ok || !vi.State.Live() {
 			delete(s.viewers, id)
 		}
 	}
-	if len(s.viewers)+s.pending >= s.opt.MaxViewers {
-		return false
+	if len(s.viewers)+s.busy >= s.opt.MaxViewers {
+		return fmt.Errorf("already %d viewers", s.opt.MaxViewers)
 	}
-	s.pending++
-	return true
+	s.busy++
+	s.work.Add(1)
+	return nil
 }
 
 // release ends a reservation; id is the viewer it became, or "". It
@@ -358,7 +412,7 @@ func (s *Server) reserve() bool {
 func (s *Server) release(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.pending--
+	s.busy--
 	if s.closed {
 		return false
 	}

@@ -4,13 +4,18 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"image"
 	"io"
+	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -83,9 +88,11 @@ func whepOfferer(t testing.TB) (*webrtc.PeerConnection, string) {
 	return pc, pc.LocalDescription().SDP
 }
 
-// whepDo runs one request through the handler, without a network.
+// whepDo runs one request through the handler, without a network, from
+// a random source address (the per-address join limit has its own test).
 func whepDo(h http.Handler, method, target, contentType string, body []byte) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, target, bytes.NewReader(body))
+	req.RemoteAddr = clientAddr(rand.IntN(1 << 24))
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
@@ -179,9 +186,17 @@ func TestWHEPBadOfferIs400WithReason(t *testing.T) {
 			t.Errorf("offer %q: error body %q does not say what is wrong", body, msg)
 		}
 	}
-	rec := whepDo(h, http.MethodPost, "/"+srv.token+"/whep", "text/plain", []byte("v=0"))
-	if rec.Code != http.StatusUnsupportedMediaType || !strings.Contains(rec.Body.String(), "application/sdp") {
-		t.Errorf("text/plain offer: %d %q, want 415 naming application/sdp", rec.Code, rec.Body)
+	for _, ct := range []string{"text/plain", "application/sdpfoo", "application/sdp-x", "application/sdp;;", ""} {
+		rec := whepDo(h, http.MethodPost, "/"+srv.token+"/whep", ct, []byte("v=0"))
+		if rec.Code != http.StatusUnsupportedMediaType || !strings.Contains(rec.Body.String(), "application/sdp") {
+			t.Errorf("Content-Type %q: %d %q, want 415 naming application/sdp", ct, rec.Code, rec.Body)
+		}
+	}
+	// The media type is matched whatever its case and parameters.
+	for _, ct := range []string{"Application/SDP", "application/sdp; charset=utf-8"} {
+		if rec := whepDo(h, http.MethodPost, "/"+srv.token+"/whep", ct, []byte("v=0")); rec.Code != http.StatusBadRequest {
+			t.Errorf("Content-Type %q: %d, want the offer read (400 for this bad SDP)", ct, rec.Code)
+		}
 	}
 	if vs := sess.Viewers(); len(vs) != 0 {
 		t.Fatalf("bad offers created viewers: %+v", vs)
@@ -471,7 +486,7 @@ func FuzzWHEPRequest(f *testing.F) {
 			URL:        &url.URL{Path: path},
 			Header:     http.Header{"Content-Type": {contentType}},
 			Body:       io.NopCloser(bytes.NewReader(body)),
-			RemoteAddr: "127.0.0.1:1",
+			RemoteAddr: clientAddr(rand.IntN(1 << 24)), // the join limit has its own tests
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
@@ -505,19 +520,31 @@ func TestServeRunsForDurationAndPrintsBanner(t *testing.T) {
 	loop := engine.NewLoop(engine.LoopConfig{Rate: engine.Rate30, Width: 320, Height: 180, Clock: clock, Lead: 100 * time.Millisecond})
 	loop.Add(pattern.New(320, 180, engine.Rate30, time.Second))
 	loop.Play()
-	var out bytes.Buffer
+	var out, logged bytes.Buffer
 	opt := ServeOptions{
-		Config:   rtc.Config{Width: 320, Height: 180, Rate: engine.Rate30, Clock: clock, LoopbackOnly: true},
-		Addr:     "127.0.0.1:0",
-		Duration: 500 * time.Millisecond,
-		Out:      &out,
+		Config: rtc.Config{Width: 320, Height: 180, Rate: engine.Rate30, Clock: clock, LoopbackOnly: true,
+			Log: slog.New(slog.NewTextHandler(&logged, nil))},
+		Addr:      "127.0.0.1:0",
+		Duration:  500 * time.Millisecond,
+		Out:       &out,
+		StatsFile: filepath.Join(t.TempDir(), "stats.json"),
 	}
 	if err := Serve(context.Background(), loop, opt); err != nil {
 		t.Fatalf("Serve: %v", err)
 	}
+	var sum rtc.StreamSummary
+	if data, err := os.ReadFile(opt.StatsFile); err != nil {
+		t.Errorf("stats file: %v", err)
+	} else if err := json.Unmarshal(data, &sum); err != nil || sum.Loop != loop.Stats() || sum.Streamed < opt.Duration || sum.Error != "" {
+		t.Errorf("stats file (%v): %s; want the loop's stats %+v", err, data, loop.Stats())
+	}
 	lines := strings.Split(out.String(), "\n")
 	if len(lines) < 12 || !regexp.MustCompile(`^http://127\.0\.0\.1:\d+/[0-9a-f]{32}/$`).MatchString(lines[0]) || lines[1] != lines[0]+"whep" {
 		t.Fatalf("banner starts %q, want page URL then WHEP URL", lines[:min(len(lines), 2)])
+	}
+	// A link on 127.0.0.1 opens on this machine only: serve says so.
+	if !strings.Contains(logged.String(), "level=WARN") || !strings.Contains(logged.String(), "loopback") {
+		t.Errorf("no warning about listening on loopback only; log:\n%s", logged.String())
 	}
 	// The loop ran for the duration (15 frames at 30 fps in 500 ms).
 	if st := loop.Stats(); st.VideoFrames < 10 {
@@ -555,25 +582,47 @@ func TestServeRefusesBadOptions(t *testing.T) {
 }
 
 // An answer that finishes after Close (its ICE gathering outlived the
-// shutdown grace) must not leave a viewer behind.
+// shutdown grace) must not leave a viewer behind, and Close waits for it.
 func TestWHEPAnswerAfterCloseIsEnded(t *testing.T) {
 	sess := newWHEPTestSession(t)
 	srv := newWHEPTestServer(t, sess, 0)
 	_, offer := whepOfferer(t)
-	if !srv.reserve() {
-		t.Fatal("no slot on an empty server")
+	if err := srv.reserve(); err != nil {
+		t.Fatalf("no slot on an empty server: %v", err)
 	}
 	v, _, err := sess.AnswerSDP(context.Background(), offer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Close(); err != nil {
-		t.Fatal(err)
+	closed := make(chan error, 1)
+	go func() { closed <- srv.Close() }()
+	// Close cannot return while the answer holds its slot.
+	for {
+		srv.mu.Lock()
+		stopped := srv.closed
+		srv.mu.Unlock()
+		if stopped {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) while an answer was in progress", err)
+	default:
 	}
 	if srv.release(v.ID()) {
 		t.Fatal("release after Close accepted the viewer")
 	}
-	if len(srv.viewers) != 0 || srv.pending != 0 {
-		t.Fatalf("server still tracks %d viewers, %d pending", len(srv.viewers), srv.pending)
+	_ = v.Close() // what serveWHEP does then
+	srv.work.Done()
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if len(srv.viewers) != 0 || srv.busy != 0 {
+		t.Fatalf("server still tracks %d viewers, %d busy", len(srv.viewers), srv.busy)
+	}
+	if err := srv.reserve(); !errors.Is(err, errStopped) {
+		t.Fatalf("reserve after Close: %v, want %v", err, errStopped)
 	}
 }
