@@ -213,7 +213,7 @@ func (s *Session) answer(ctx context.Context, offer webrtc.SessionDescription) (
 		return nil, none, err
 	}
 	fail := func(step string, err error) (*Viewer, webrtc.SessionDescription, error) {
-		_ = v.pc.Close()
+		_ = v.Close() // observers hear of it too
 		return nil, none, fmt.Errorf("rtc: %s: %w", step, err)
 	}
 	if err := v.pc.SetRemoteDescription(offer); err != nil {
@@ -260,7 +260,7 @@ func (s *Session) Offer(ctx context.Context) (*Viewer, string, error) {
 		return nil, "", err
 	}
 	fail := func(step string, err error) (*Viewer, string, error) {
-		_ = v.pc.Close()
+		_ = v.Close() // observers hear of it too
 		return nil, "", fmt.Errorf("rtc: %s: %w", step, err)
 	}
 	offer, err := v.pc.CreateOffer(nil)
