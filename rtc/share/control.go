@@ -271,22 +271,22 @@ func (c *Control) routes() http.Handler {
 
 // entryJSON is an entry as the API shows it.
 type entryJSON struct {
-	ID             engine.EntryID    `json:"id"`
-	Name           string            `json:"name"`
-	Origin         Origin            `json:"origin,omitempty"`
-	Mode           string            `json:"mode"`
-	State          engine.EntryState `json:"state"`
-	Frames         int               `json:"frames"`
-	DurationMS     int64             `json:"duration_ms"`
-	StartedMediaMS *int64            `json:"started_media_ms"`
-	StartedUnixMS  *int64            `json:"started_unix_ms"`
-	Underruns      int               `json:"underruns"`
-	UnderrunMS     int64             `json:"underrun_ms"`
-	Error          string            `json:"error,omitempty"`
+	ID             engine.EntryID `json:"id"`
+	Name           string         `json:"name"`
+	Origin         Origin         `json:"origin,omitempty"`
+	Mode           string         `json:"mode"`
+	State          string         `json:"state"`
+	Frames         int            `json:"frames"`
+	DurationMS     int64          `json:"duration_ms"`
+	StartedMediaMS *int64         `json:"started_media_ms"`
+	StartedUnixMS  *int64         `json:"started_unix_ms"`
+	Underruns      int            `json:"underruns"`
+	UnderrunMS     int64          `json:"underrun_ms"`
+	Error          string         `json:"error,omitempty"`
 }
 
 func (c *Control) toJSON(e ControlEntry) entryJSON {
-	j := entryJSON{ID: e.ID, Name: e.Name, Origin: e.Origin, Mode: e.Mode.String(), State: e.State,
+	j := entryJSON{ID: e.ID, Name: e.Name, Origin: e.Origin, Mode: e.Mode.String(), State: e.State.String(),
 		Frames: e.Frames, DurationMS: e.Duration.Milliseconds(), Underruns: e.Underruns,
 		UnderrunMS: e.UnderrunTime.Milliseconds(), Error: e.Err}
 	if e.Started {
