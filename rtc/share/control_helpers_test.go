@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"log/slog"
 	"math"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -186,6 +188,9 @@ func newCtlRig(t testing.TB, o rigOpt) *ctlRig {
 		t.Cleanup(func() { stop(); <-done })
 	}
 	copt := ControlOptions{Rate: o.rate, Size: image.Pt(o.w, o.h), Store: r.store, TempDir: t.TempDir()}
+	if testing.Verbose() {
+		copt.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
 	if o.ctl != nil {
 		o.ctl(&copt)
 	}
@@ -295,7 +300,7 @@ func (s *sentRec) snapshot() (video, audio []rtc.SentItem, flashes []int64) {
 }
 
 // beepSink is an engine sink that finds beep onsets in the sound handed
-// to the session: the first loud sample after 100 ms of quiet, as a 48 kHz
+// to the session: the first loud sample after 20 ms of quiet, as a 48 kHz
 // sample index on the output timeline.
 type beepSink struct {
 	mu     sync.Mutex
@@ -310,7 +315,8 @@ func (b *beepSink) WriteAudio(c *engine.AudioChunk) {
 	defer b.mu.Unlock()
 	for j := range engine.ChunkSamples {
 		if v := c.Samples[2*j]; v > 4000 || v < -4000 {
-			if b.quiet > engine.AudioRate/10 {
+			if b.quiet > engine.AudioRate/50 { // longer than a beep's dips
+
 				b.onsets = append(b.onsets, c.Seq*engine.ChunkSamples+int64(j))
 			}
 			b.quiet = 0
@@ -326,8 +332,29 @@ func (b *beepSink) snapshot() []int64 {
 	return append([]int64(nil), b.onsets...)
 }
 
-// flashBeepGaps pairs each sent flash frame with the nearest beep onset
-// and returns beep − flash, on the output timeline.
+// flashStarts are the flash frames that follow a sent frame without a
+// flash (a 25 fps flash shows on two frames of a 30 fps output). A flash
+// after a frame the late sender skipped is left out: it may be a second
+// frame of a flash.
+func flashStarts(video []rtc.SentItem, flashes []int64) []int64 {
+	sent, flash := map[int64]bool{}, map[int64]bool{}
+	for _, it := range video {
+		sent[it.Seq] = true
+	}
+	for _, k := range flashes {
+		flash[k] = true
+	}
+	var out []int64
+	for _, k := range flashes {
+		if sent[k-1] && !flash[k-1] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// flashBeepGaps pairs each flash with the nearest beep onset and returns
+// beep − flash, on the output timeline.
 func flashBeepGaps(rate engine.Rate, flashes, onsets []int64) []time.Duration {
 	var out []time.Duration
 	for _, k := range flashes {

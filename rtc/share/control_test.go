@@ -304,11 +304,12 @@ func multipartWriter(b *bytes.Buffer, part string) string {
 }
 
 func TestControlCancelIdleInterrupt(t *testing.T) {
-	r := newCtlRig(t, rigOpt{run: true})
-	long := newClip(160, 90, engine.Rate30, 48000, 3*time.Second)
+	r := newCtlRig(t, rigOpt{w: 160, h: 90, run: true})
+	// Long enough to be playing still, however slow the machine: it is cut.
+	long := newClip(160, 90, engine.Rate30, 48000, 20*time.Second).y4m()
 	post := func(q string) entryJSON {
 		var e entryJSON
-		if resp := r.do(t, "POST", "segments"+q, "", bytes.NewReader(long.y4m()), &e); resp.StatusCode != 201 {
+		if resp := r.do(t, "POST", "segments"+q, "", bytes.NewReader(long), &e); resp.StatusCode != 201 {
 			t.Fatalf("POST: %d %s", resp.StatusCode, bodyOf(resp))
 		}
 		return e
@@ -340,10 +341,10 @@ func TestControlCancelIdleInterrupt(t *testing.T) {
 	}
 	// PUT idle sets the clip that loops; DELETE idle restores the card.
 	var idle map[string]any
-	if resp := r.do(t, "PUT", "idle?name=breathing", "", bytes.NewReader(long.y4m()), &idle); resp.StatusCode != 200 || idle["name"] != "breathing" {
+	if resp := r.do(t, "PUT", "idle?name=breathing", "", bytes.NewReader(long), &idle); resp.StatusCode != 200 || idle["name"] != "breathing" {
 		t.Fatalf("PUT idle: %d %v", resp.StatusCode, idle)
 	}
-	if seg := r.loop.IdleClip(); seg == nil || seg.Name != "breathing" || seg.Frames.Len() != 90 {
+	if seg := r.loop.IdleClip(); seg == nil || seg.Name != "breathing" || seg.Frames.Len() != 600 {
 		t.Fatalf("idle clip %+v", seg)
 	}
 	if resp := r.do(t, "GET", "idle", "", nil, &idle); resp.StatusCode != 200 || idle["builtin"] != false {
