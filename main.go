@@ -384,7 +384,8 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	clock := engine.NewWallClock()
 	loop := md.newLoop(clock, m.loop || m.pattern)
-	loop.Play() // no-op with no input: the idle card until something is pushed
+	// With no input Play does nothing: the idle card until something is pushed.
+	loop.Play()
 	hub := measure.NewHub(clock, logger()) // the viewer page's sync channel
 	defer hub.Close()
 	return share.Serve(ctx, loop, share.ServeOptions{
