@@ -32,6 +32,17 @@ type clip struct {
 	audioRate int
 	frames    []*image.YCbCr
 	pcm       []int16 // mono at audioRate
+	bgrs      [][]byte // the frames as bgr24, once withBGR made them
+}
+
+// withBGR converts every frame to bgr24 ahead, so that a producer is
+// not slowed by the test's own conversion.
+func (c clip) withBGR() clip {
+	c.bgrs = make([][]byte, len(c.frames))
+	for i := range c.frames {
+		c.bgrs[i] = c.bgr(i)
+	}
+	return c
 }
 
 func newClip(w, h int, rate engine.Rate, audioRate int, dur time.Duration) clip {

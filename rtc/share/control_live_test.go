@@ -143,9 +143,9 @@ func s16le(pcm []int16) []byte {
 // by the sound up to its end time, then the end. pause, when set, runs
 // before frame i.
 func (p *producer) push(c clip, name string, extra map[string]any, pause func(i int)) error {
-	bgr := make([][]byte, len(c.frames)) // converted first: the test is not the slow part
-	for i := range bgr {
-		bgr[i] = c.bgr(i)
+	bgr := c.bgrs
+	if bgr == nil {
+		bgr = c.withBGR().bgrs
 	}
 	if err := p.text(header(c, name, extra)); err != nil {
 		return err
