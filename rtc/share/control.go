@@ -95,6 +95,8 @@ type Control struct {
 	handler http.Handler
 	uploads chan struct{} // slots for loads in progress
 	lives   chan struct{} // slots for live producers
+	done    context.Context
+	stop    context.CancelFunc // ends live producers at Close
 
 	mu       sync.Mutex
 	origins  map[engine.EntryID]Origin
@@ -140,8 +142,9 @@ func NewControl(loop *engine.Loop, opt ControlOptions) (*Control, error) {
 	if _, err := rand.Read(tok[:]); err != nil {
 		return nil, fmt.Errorf("control API: token: %w", err)
 	}
+	done, stop := context.WithCancel(context.Background())
 	c := &Control{
-		loop: loop, opt: opt, log: log, token: hex.EncodeToString(tok[:]),
+		loop: loop, opt: opt, log: log, token: hex.EncodeToString(tok[:]), done: done, stop: stop,
 		uploads: make(chan struct{}, maxUploads),
 		lives:   make(chan struct{}, maxLiveConns),
 		origins: map[engine.EntryID]Origin{},
@@ -211,6 +214,7 @@ func (c *Control) Close() error {
 	if w != nil {
 		w.stop()
 	}
+	c.stop()
 	if srv == nil {
 		return nil
 	}

@@ -31,7 +31,7 @@ type clip struct {
 	rate      engine.Rate
 	audioRate int
 	frames    []*image.YCbCr
-	pcm       []int16 // mono at audioRate
+	pcm       []int16  // mono at audioRate
 	bgrs      [][]byte // the frames as bgr24, once withBGR made them
 }
 

@@ -412,6 +412,7 @@ func (c *Control) serveLive(w http.ResponseWriter, r *http.Request) {
 	defer conn.CloseNow()
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
+	defer context.AfterFunc(c.done, cancel)() // Close ends producers
 	events := &eventQueue{wake: make(chan struct{}, 1)}
 	sess, remove := newLiveSession(c, events.push)
 	defer remove()

@@ -476,3 +476,26 @@ func TestControlLiveSlowAndFastProducers(t *testing.T) {
 		}
 	}
 }
+
+// Close ends live producers too (their sockets are hijacked from the
+// HTTP server, which would not wait for them); what they sent plays.
+func TestControlCloseEndsLiveProducers(t *testing.T) {
+	r := newCtlRig(t, rigOpt{})
+	c := newClip(64, 36, engine.Rate25, 24000, 400*time.Millisecond)
+	p := dialLive(t, r)
+	if err := p.text(header(c, "x", nil)); err != nil {
+		t.Fatal(err)
+	}
+	id := p.find(0, is("accepted", nil))["id"].(float64)
+	if err := r.ctl.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(time.Minute):
+		t.Fatal("live socket still open after Close")
+	}
+	if e, _ := r.loop.Entry(engine.EntryID(id)); e.State != engine.EntryQueued {
+		t.Fatalf("entry %+v, want it left queued (ended, to play what arrived)", e)
+	}
+}

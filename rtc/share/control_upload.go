@@ -120,13 +120,13 @@ func (c *Control) readUpload(ctx context.Context, w http.ResponseWriter, r *http
 		if params["boundary"] == "" {
 			return nil, withStatus(http.StatusBadRequest, "multipart body without a boundary")
 		}
-		return c.readParts(ctx, dir, multipart.NewReader(body, params["boundary"]), stream)
+		return c.readParts(ctx, dir, multipart.NewReader(body, params["boundary"]), stream, r.ContentLength)
 	}
 	name := "upload"
 	if _, p, err := mime.ParseMediaType(r.Header.Get("Content-Disposition")); err == nil && p["filename"] != "" {
 		name = strings.TrimSuffix(filepath.Base(p["filename"]), filepath.Ext(p["filename"]))
 	}
-	seg, live, err := c.readInput(ctx, dir, body, name, stream, 0)
+	seg, live, err := c.readInput(ctx, dir, body, name, stream, 0, r.ContentLength)
 	if live != nil {
 		live.End()
 	}
@@ -135,8 +135,9 @@ func (c *Control) readUpload(ctx context.Context, w http.ResponseWriter, r *http
 
 // readInput reads one whole input. A streamed Y4M comes back as its
 // live segment too, still open: channels is the sound it has room for (0:
-// none), and the caller Ends it.
-func (c *Control) readInput(ctx context.Context, dir string, r io.Reader, name string, stream bool, channels int) (*engine.Segment, *engine.LiveSegment, error) {
+// none), and the caller Ends it. size bounds the input's bytes (-1:
+// unknown), for refusing at once what cannot fit the budget.
+func (c *Control) readInput(ctx context.Context, dir string, r io.Reader, name string, stream bool, channels int, size int64) (*engine.Segment, *engine.LiveSegment, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(sniffLen)
 	k := sniff(head)
@@ -144,7 +145,7 @@ func (c *Control) readInput(ctx context.Context, dir string, r io.Reader, name s
 		return nil, nil, withStatus(http.StatusUnsupportedMediaType, "%s", errUnsupported)
 	}
 	if k == kindY4M && stream {
-		live, err := c.streamY4M(ctx, br, cleanName(name), channels)
+		live, err := c.streamY4M(ctx, br, cleanName(name), channels, size)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -223,7 +224,7 @@ func writeFile(path string, r io.Reader) error {
 // readParts reads a multipart body: a part "video" (any input) and a
 // part "audio" (a WAV), in either order. The audio replaces the video's
 // own sound.
-func (c *Control) readParts(ctx context.Context, dir string, mr *multipart.Reader, stream bool) (seg *engine.Segment, err error) {
+func (c *Control) readParts(ctx context.Context, dir string, mr *multipart.Reader, stream bool, size int64) (seg *engine.Segment, err error) {
 	var (
 		live  *engine.LiveSegment
 		audio *engine.PCM
@@ -256,7 +257,7 @@ func (c *Control) readParts(ctx context.Context, dir string, mr *multipart.Reade
 			if audio != nil {
 				channels = audio.Channels()
 			}
-			if seg, live, err = c.readInput(ctx, dir, part, name, stream, channels); err != nil {
+			if seg, live, err = c.readInput(ctx, dir, part, name, stream, channels, size); err != nil {
 				return seg, fmt.Errorf("video part: %w", err)
 			}
 		case "audio":
@@ -357,11 +358,21 @@ func (c *Control) decodeWAV(ctx context.Context, r io.Reader) (*engine.PCM, engi
 // streamY4M decodes a Y4M stream into a new live segment as it arrives,
 // frames scaled to the output size, with room for channels of sound. The
 // segment is complete but not ended: the caller may add sound, then Ends
-// it. On error nothing stays allocated.
-func (c *Control) streamY4M(ctx context.Context, r io.Reader, name string, channels int) (*engine.LiveSegment, error) {
+// it. A stream of at most size bytes (-1: unknown) that holds more frames
+// than the budget has room for is refused before any is decoded, so it
+// never squeezes what else is loading; on error nothing stays allocated.
+func (c *Control) streamY4M(ctx context.Context, r io.Reader, name string, channels int, size int64) (*engine.LiveSegment, error) {
 	y, err := engine.NewY4MReader(r)
 	if err != nil {
 		return nil, err
+	}
+	out := c.opt.Size
+	outFrame := int64(out.X*out.Y + 2*((out.X+1)/2)*((out.Y+1)/2))
+	if size > 0 {
+		frames := (size - int64(y.HeaderLen)) / (y.FrameBytes() + int64(len("FRAME\n")))
+		if need, left := frames*outFrame, c.opt.Store.Left(); need > left {
+			return nil, &engine.BudgetError{What: "frame memory", Need: need, Left: left}
+		}
 	}
 	rate := y.Rate
 	if rate == (engine.Rate{}) {
@@ -369,7 +380,7 @@ func (c *Control) streamY4M(ctx context.Context, r io.Reader, name string, chann
 	} else if err := engine.CheckFPS(rate); err != nil {
 		return nil, fmt.Errorf("F tag: %w", err)
 	}
-	live, err := engine.NewLiveSegment(engine.LiveConfig{Name: name, Rate: rate, Width: c.opt.Size.X, Height: c.opt.Size.Y,
+	live, err := engine.NewLiveSegment(engine.LiveConfig{Name: name, Rate: rate, Width: out.X, Height: out.Y,
 		Channels: channels, Store: c.opt.Store})
 	if err != nil {
 		return nil, err
@@ -388,7 +399,7 @@ func (c *Control) streamY4M(ctx context.Context, r io.Reader, name string, chann
 			err = errors.New("no frames after the stream header")
 		}
 		if err == nil {
-			err = live.AppendFrame(engine.Letterbox(img, c.opt.Size))
+			err = live.AppendFrame(engine.Letterbox(img, out))
 		}
 		if err != nil {
 			live.Segment().Release()
