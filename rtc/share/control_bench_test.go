@@ -40,22 +40,24 @@ func (l *lastByte) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// firstSent waits for the first video frame sent from a segment's first
-// source frame after since, and returns when it was written.
-func (s *sentRec) firstSent(tb testing.TB, since time.Time) time.Time {
+// firstSent waits for the first video frame of a pushed segment (not
+// the idle picture) written after since, and returns when it was written
+// and its source frame (0 unless a late sender skipped the first).
+func (s *sentRec) firstSent(tb testing.TB, since time.Time) (time.Time, int) {
 	tb.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
 		video, _, _ := s.snapshot()
 		for _, it := range video {
-			if it.SourceIndex == 0 && it.Wall.After(since) {
-				return it.Wall
+			if it.SourceIndex >= 0 && it.Wall.After(since) {
+				return it.Wall, it.SourceIndex
 			}
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	tb.Fatal("the pushed segment's first frame never went out")
-	return time.Time{}
+	video, _, _ := s.snapshot()
+	tb.Fatalf("the pushed segment's first frame never went out; last sent %+v", video[max(0, len(video)-3):])
+	return time.Time{}, 0
 }
 
 // backToIdle interrupts and waits until an idle frame went out after
@@ -127,7 +129,11 @@ func BenchmarkPushToAir(b *testing.B) {
 			if resp.StatusCode != 201 {
 				b.Fatalf("POST: %d", resp.StatusCode)
 			}
-			toAir = append(toAir, r.sent.firstSent(b, lb.at).Sub(lb.at))
+			at, src := r.sent.firstSent(b, lb.at)
+			if src != 0 {
+				b.Logf("push %d: source frame %d went out first (the sender skipped the first)", len(toAir), src)
+			}
+			toAir = append(toAir, at.Sub(lb.at))
 			to201 = append(to201, answered.Sub(lb.at))
 			r.backToIdle(b)
 		}
@@ -187,7 +193,11 @@ func BenchmarkLivePrerollToAir(b *testing.B) {
 				p.binary('A', s16le(c.pcm[k*1600:(k+1)*1600]))
 				done = time.Now() // Write returns once the message is handed to the connection
 			}
-			lat = append(lat, r.sent.firstSent(b, done).Sub(done))
+			at, src := r.sent.firstSent(b, done)
+			if src != 0 {
+				b.Logf("push %d: source frame %d went out first (the sender skipped the first)", i, src)
+			}
+			lat = append(lat, at.Sub(done))
 			p.text(map[string]any{"end": true})
 			r.backToIdle(b)
 		}

@@ -38,34 +38,37 @@ func toI420(pf string, raw []byte, w, h int) *image.YCbCr {
 	if pf == pixBGR24 {
 		ri, bi = 2, 0
 	}
-	px := func(x, y int) (r, g, b int32) {
-		p := raw[3*(y*w+x):]
-		return int32(p[ri]), int32(p[1]), int32(p[bi])
-	}
-	// The coefficients (×65536) are the loaders' (engine rgbaRowsToI420);
-	// chroma comes from the mean RGB of each 2×2 block.
-	for y := range h {
-		for x := range w {
-			r, g, b := px(x, y)
-			img.Y[y*w+x] = uint8((16829*r+33039*g+6416*b+1<<15)>>16 + 16)
-		}
-	}
+	// Two rows at a time: each 2×2 block's pixels give their lumas and,
+	// through their mean RGB, the block's chroma. The coefficients (×65536)
+	// are the loaders' (engine rgbaRowsToI420). At an odd last row or
+	// column the missing pixels repeat their neighbours.
 	cw := (w + 1) / 2
-	for cy := range (h + 1) / 2 {
+	for y := 0; y < h; y += 2 {
+		y1 := min(y+1, h-1) // the second row, or the first again
+		l0, l1 := raw[3*y*w:3*(y+1)*w], raw[3*y1*w:3*(y1+1)*w]
+		o0, o1 := img.Y[y*w:(y+1)*w], img.Y[y1*w:(y1+1)*w]
+		cb, cr := img.Cb[y/2*cw:(y/2+1)*cw], img.Cr[y/2*cw:(y/2+1)*cw]
 		for cx := range cw {
-			var r, g, b, n int32
-			for dy := range 2 {
-				for dx := range 2 {
-					if x, y := 2*cx+dx, 2*cy+dy; x < w && y < h {
-						pr, pg, pb := px(x, y)
-						r, g, b, n = r+pr, g+pg, b+pb, n+1
-					}
-				}
-			}
-			r, g, b = (r+n/2)/n, (g+n/2)/n, (b+n/2)/n
-			img.Cb[cy*cw+cx] = uint8((-9714*r-19070*g+28784*b+1<<15)>>16 + 128)
-			img.Cr[cy*cw+cx] = uint8((28784*r-24103*g-4681*b+1<<15)>>16 + 128)
+			x0, x1 := 2*cx, min(2*cx+1, w-1) // the second column, or the first again
+			ra, ga, ba := rgbAt(l0, x0, ri, bi)
+			rb, gb, bb := rgbAt(l0, x1, ri, bi)
+			rc, gc, bc := rgbAt(l1, x0, ri, bi)
+			rd, gd, bd := rgbAt(l1, x1, ri, bi)
+			o0[x0], o0[x1] = luma(ra, ga, ba), luma(rb, gb, bb)
+			o1[x0], o1[x1] = luma(rc, gc, bc), luma(rd, gd, bd)
+			r, g, b := (ra+rb+rc+rd+2)/4, (ga+gb+gc+gd+2)/4, (ba+bb+bc+bd+2)/4
+			cb[cx] = uint8((-9714*r-19070*g+28784*b+1<<15)>>16 + 128)
+			cr[cx] = uint8((28784*r-24103*g-4681*b+1<<15)>>16 + 128)
 		}
 	}
 	return img
 }
+
+// rgbAt reads pixel x of a packed 24-bit row.
+func rgbAt(line []byte, x, ri, bi int) (r, g, b int32) {
+	p := line[3*x : 3*x+3]
+	return int32(p[ri]), int32(p[1]), int32(p[bi])
+}
+
+// luma is BT.601 limited-range Y of an RGB pixel.
+func luma(r, g, b int32) uint8 { return uint8((16829*r+33039*g+6416*b+1<<15)>>16 + 16) }
