@@ -172,9 +172,10 @@ func BenchmarkPushToAir(b *testing.B) {
 
 // BenchmarkLivePrerollToAir pushes 40 live segments over one WebSocket
 // (720p30 bgr24, 48 kHz mono), each from idle: the pre-roll (200 ms) is
-// sent, then nothing until the first frame went out; it measures from
-// the last byte of the message completing the pre-roll to that frame's
-// first RTP packet.
+// sent, then nothing until the first frame went out. It measures to that
+// frame's first RTP packet from two instants: the client's last byte of
+// the pre-roll, and the server holding it (its 6th frame appended, polled
+// every 0.2 ms; the sound after it is one short message more).
 // Run: go test -run XXX -bench LivePrerollToAir -benchtime 1x ./rtc/share/
 func BenchmarkLivePrerollToAir(b *testing.B) {
 	const pushes = 40
@@ -182,26 +183,32 @@ func BenchmarkLivePrerollToAir(b *testing.B) {
 	c := newClip(1280, 720, engine.Rate30, 48000, 300*time.Millisecond).withBGR()
 	p := dialLive(b, r)
 	for b.Loop() {
-		var lat []time.Duration
+		var fromClient, fromServer []time.Duration
 		for i := range pushes {
 			if err := p.text(header(c, fmt.Sprint("live ", i), nil)); err != nil {
 				b.Fatal(err)
 			}
-			var done time.Time
+			id := engine.EntryID(p.find(i, is("accepted", nil))["id"].(float64))
+			var sent time.Time
 			for k := range 6 { // 200 ms at 30 fps, with its sound
 				p.binary('V', c.bgrs[k])
 				p.binary('A', s16le(c.pcm[k*1600:(k+1)*1600]))
-				done = time.Now() // Write returns once the message is handed to the connection
+				sent = time.Now() // Write returns once the message is handed to the connection
 			}
-			at, src := r.sent.firstSent(b, done)
+			for e, _ := r.loop.Entry(id); e.Frames < 6; e, _ = r.loop.Entry(id) {
+				time.Sleep(200 * time.Microsecond)
+			}
+			held := time.Now()
+			at, src := r.sent.firstSent(b, sent)
 			if src != 0 {
 				b.Logf("push %d: source frame %d went out first (the sender skipped the first)", i, src)
 			}
-			lat = append(lat, at.Sub(done))
+			fromClient, fromServer = append(fromClient, at.Sub(sent)), append(fromServer, at.Sub(held))
 			p.text(map[string]any{"end": true})
 			r.backToIdle(b)
 		}
-		quantiles(b, "preroll-to-rtp", lat)
+		quantiles(b, "client-preroll-to-rtp", fromClient)
+		quantiles(b, "server-preroll-to-rtp", fromServer)
 	}
 }
 
