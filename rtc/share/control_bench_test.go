@@ -22,6 +22,7 @@ import (
 	"segcast/engine"
 	"segcast/engine/stats"
 	"segcast/rtc"
+	"segcast/rtc/internal/chromium"
 	"segcast/rtc/internal/rtctest"
 )
 
@@ -104,8 +105,10 @@ func quantiles(b *testing.B, what string, ds []time.Duration) {
 
 // BenchmarkPushToAir POSTs a 5 s 720p30 Y4M+WAV (multipart, in memory)
 // 50 times, each with nothing queued, and measures from the request's
-// last byte to the segment's first RTP packet; and, separately, the
-// upload-to-201 time per media second of the same as an H.264/AAC MP4.
+// last byte to the segment's first RTP packet, split at the 201 (the
+// server done reading and queueing; then the loop's cut and the encode
+// lead); and, separately, from the last byte to the 201 per media second
+// of the same as an H.264/AAC MP4 (decoded through ffmpeg).
 // Run: go test -run XXX -bench PushToAir -benchtime 1x ./rtc/share/
 func BenchmarkPushToAir(b *testing.B) {
 	const pushes = 50
@@ -114,7 +117,7 @@ func BenchmarkPushToAir(b *testing.B) {
 	body, ct := multipartBody(c.y4m(), c.wav(), false)
 	data, _ := io.ReadAll(body)
 	for b.Loop() {
-		var toAir, to201 []time.Duration
+		var toAir, to201, after201 []time.Duration
 		for range pushes {
 			lb := &lastByte{r: bytes.NewReader(data)}
 			req, _ := http.NewRequest("POST", r.url+"segments", lb)
@@ -135,10 +138,12 @@ func BenchmarkPushToAir(b *testing.B) {
 			}
 			toAir = append(toAir, at.Sub(lb.at))
 			to201 = append(to201, answered.Sub(lb.at))
+			after201 = append(after201, at.Sub(answered))
 			r.backToIdle(b)
 		}
 		quantiles(b, "y4m-last-byte-to-rtp", toAir)
 		quantiles(b, "y4m-last-byte-to-201", to201)
+		quantiles(b, "y4m-201-to-rtp", after201)
 
 		ffmpeg, err := exec.LookPath("ffmpeg")
 		if err != nil {
@@ -223,7 +228,7 @@ func BenchmarkBoundaries(b *testing.B) {
 	const n = 100
 	w, h := rtctest.BrowserW, rtctest.BrowserH
 	r := newCtlRig(b, rigOpt{w: w, h: h, session: true, budget: 4 << 30})
-	bctx := rtctest.StartChromium(b)
+	bctx := longChromium(b, 30*time.Minute)
 	srv, err := New(r.sess, Options{Addr: "127.0.0.1:0"})
 	if err != nil {
 		b.Fatal(err)
@@ -256,7 +261,26 @@ func BenchmarkBoundaries(b *testing.B) {
 				jobs <- job{i%2 == 1, c}
 			}
 		}()
-		stats0, _ := rtctest.ReadStats(bctx)
+		// The page's stats every 5 s: decoding must go on all along.
+		stats0, err := rtctest.ReadStats(bctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		statsDone := make(chan []rtctest.PageStats, 1)
+		statsCtx, stopStats := context.WithCancel(context.Background())
+		go func() {
+			var all []rtctest.PageStats
+			for start, i := time.Now(), 1; statsCtx.Err() == nil; i++ {
+				time.Sleep(time.Until(start.Add(time.Duration(i) * 5 * time.Second)))
+				st, err := rtctest.ReadStats(bctx)
+				if err != nil {
+					b.Errorf("page stats: %v", err)
+					break
+				}
+				all = append(all, st)
+			}
+			statsDone <- all
+		}()
 		late0 := rtctest.SenderLate(r.loop, r.sess)()
 		p := dialLive(b, r)
 		var ids []engine.EntryID
@@ -278,7 +302,15 @@ func BenchmarkBoundaries(b *testing.B) {
 		last := es[len(es)-1].ID
 		r.waitEntry(b, last, "done", func(e engine.Entry) bool { return e.State >= engine.EntryDone })
 		time.Sleep(time.Second)
-		stats1, _ := rtctest.ReadStats(bctx)
+		stopStats()
+		samples := <-statsDone
+		stats1 := samples[len(samples)-1]
+		stalls := 0
+		for i := 1; i < len(samples); i++ {
+			if samples[i].FramesDecoded <= samples[i-1].FramesDecoded {
+				stalls++
+			}
+		}
 		video, audio, flashes := r.sent.snapshot()
 		onsets := r.heard.snapshot()
 		disc := discontinuities(video, audio)
@@ -301,12 +333,31 @@ func BenchmarkBoundaries(b *testing.B) {
 		}
 		b.ReportMetric(float64(disc), "discontinuities")
 		b.ReportMetric(float64(stats1.FreezeCount-stats0.FreezeCount), "freezes")
+		b.ReportMetric(float64(stalls), "decode-stalls-5s")
 		b.ReportMetric(float64(worst)/1e6, "max-flash-beep-ms")
 		b.ReportMetric(float64(over), "flashes-over-3ms")
-		b.Logf("%d entries done, %d underruns, %d flashes checked (max |beep−flash| %v, %d over 3 ms), %d discontinuities, freezes %d→%d, sender late %d, frames decoded %d→%d",
+		b.Logf("%d entries done, %d underruns, %d flashes checked (max |beep−flash| %v, %d over 3 ms), %d discontinuities, freezes %d→%d, sender late %d, frames decoded %d→%d (%d five-second windows without progress of %d), %d dropped, %d packets lost",
 			done, underruns, len(gaps), worst, over, disc, stats0.FreezeCount, stats1.FreezeCount,
-			rtctest.SenderLate(r.loop, r.sess)()-late0, stats0.FramesDecoded, stats1.FramesDecoded)
+			rtctest.SenderLate(r.loop, r.sess)()-late0, stats0.FramesDecoded, stats1.FramesDecoded, stalls, len(samples)-1,
+			stats1.FramesDropped, stats1.PacketsLost)
 	}
+}
+
+// longChromium is rtctest.StartChromium for runs longer than its one
+// minute bound.
+func longChromium(b *testing.B, limit time.Duration) context.Context {
+	rtctest.RequireNetns(b)
+	if _, err := os.Stat(chromium.DefaultPath); err != nil {
+		rtctest.Missing(b, fmt.Sprintf("%s (Debian package chromium): %v", chromium.DefaultPath, err))
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromium.Options(chromium.DefaultPath, b.TempDir())...)
+	ctx, cancelTab := chromedp.NewContext(actx, chromedp.WithErrorf(b.Logf))
+	ctx, cancelTimeout := context.WithTimeout(ctx, limit)
+	b.Cleanup(func() { cancelTimeout(); cancelTab(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		b.Fatalf("start chromium: %v", err)
+	}
+	return ctx
 }
 
 // discontinuities counts sent items whose RTP timestamp is not the
