@@ -34,10 +34,10 @@ type ServeOptions struct {
 }
 
 // Serve streams loop to browsers on the LAN without a window: it creates
-// the Session, adds it to loop as a sink, starts the share server, prints
-// the URLs and the QR code to opt.Out, serves the control API, and runs loop (the caller must not
-// run it too) until opt.Duration has passed or ctx is done. Either end
-// is a normal stop and returns nil.
+// the Session, adds it to loop as a sink, starts the share server and the
+// control API, prints the URLs and the QR code to opt.Out, and runs loop
+// (the caller must not run it too) until opt.Duration has passed or ctx
+// is done. Either end is a normal stop and returns nil.
 func Serve(ctx context.Context, loop *engine.Loop, opt ServeOptions) error {
 	return serveWithHook(ctx, loop, opt, nil)
 }
