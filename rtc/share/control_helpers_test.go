@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"image/color"
 	"io"
 	"log/slog"
 	"math"
@@ -112,8 +113,9 @@ func (c clip) bgr(i int) []byte {
 	out := make([]byte, 0, 3*w*h)
 	for y := range h {
 		for x := range w {
-			r, g, b, _ := img.At(x, y).RGBA()
-			out = append(out, byte(b>>8), byte(g>>8), byte(r>>8))
+			c := img.YCbCrAt(x, y)
+			r, g, b := color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
+			out = append(out, b, g, r)
 		}
 	}
 	return out
