@@ -567,6 +567,9 @@ func (c *Control) servePush(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, c.toJSON(c.withOrigin(e)))
 }
 
+// formatID writes an entry ID as the API's paths do.
+func formatID(id engine.EntryID) string { return strconv.FormatUint(uint64(id), 10) }
+
 // cleanName keeps a name printable and short.
 func cleanName(s string) string {
 	s = strings.Map(func(r rune) rune {

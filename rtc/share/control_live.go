@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -519,6 +518,3 @@ func (c *Control) readLive(ctx context.Context, conn *websocket.Conn, sess *live
 		}
 	}
 }
-
-// formatID writes an entry ID for a Location header.
-func formatID(id engine.EntryID) string { return strconv.FormatUint(uint64(id), 10) }
