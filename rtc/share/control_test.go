@@ -243,7 +243,7 @@ func TestControlRefusesBadInputAndDisturbsNothing(t *testing.T) {
 		tw.Close()
 		return b.Bytes()
 	}
-	big := newClip(640, 360, engine.Rate30, 48000, 2*time.Second) // 2.6 MB/s of 360p over... a 1 MiB budget below
+	big := newClip(320, 180, engine.Rate30, 48000, 2*time.Second).y4m() // 5.2 MB of frames, under the upload cap
 	cases := []struct {
 		what, query, ct string
 		body            []byte
@@ -259,7 +259,7 @@ func TestControlRefusesBadInputAndDisturbsNothing(t *testing.T) {
 		{"tar symlink", "", "", link(), 400, "not a regular file"},
 		{"unknown part", "", "", nil, 400, "part"},
 		{"over the upload cap", "", "", wavBytes(make([]int16, 5<<20), 48000, 1), 413, "too large"},
-		{"over the budget", "", "", big.y4m(), 413, "budget"},
+		{"over the budget", "", "", big, 413, "budget"},
 	}
 	for _, c := range cases {
 		body, ct := bytes.NewReader(c.body), c.ct
@@ -269,7 +269,7 @@ func TestControlRefusesBadInputAndDisturbsNothing(t *testing.T) {
 			body, ct = bytes.NewReader(b.Bytes()), mw
 		}
 		if c.what == "over the budget" {
-			r.store.SetBudget(used + 1<<20)
+			r.store.SetBudget(used + 64<<10) // not even compressed
 		}
 		resp := r.do(t, "POST", "segments"+c.query, ct, body, nil)
 		msg := bodyOf(resp)
@@ -291,6 +291,16 @@ func TestControlRefusesBadInputAndDisturbsNothing(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(r.ctl.opt.TempDir); len(left) != 0 {
 		t.Fatalf("uploads left behind: %v", left)
+	}
+	// Frames that do not fit uncompressed are loaded as the loaders do,
+	// compressed, rather than refused.
+	r.store.SetBudget(used + 3<<20)
+	var e entryJSON
+	if resp := r.do(t, "POST", "segments", "", bytes.NewReader(big), &e); resp.StatusCode != 201 || e.Frames != 60 {
+		t.Fatalf("POST of 5.2 MB of frames into 3 MiB: %d %s, want 201 with the frames compressed", resp.StatusCode, bodyOf(resp))
+	}
+	if got := r.store.Used(); got <= used || got > used+3<<20 {
+		t.Fatalf("store holds %d bytes, want within the budget", got)
 	}
 }
 

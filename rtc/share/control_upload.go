@@ -133,10 +133,12 @@ func (c *Control) readUpload(ctx context.Context, w http.ResponseWriter, r *http
 	return seg, err
 }
 
-// readInput reads one whole input. A streamed Y4M comes back as its
-// live segment too, still open: channels is the sound it has room for (0:
-// none), and the caller Ends it. size bounds the input's bytes (-1:
-// unknown), for refusing at once what cannot fit the budget.
+// readInput reads one whole input. With stream, a Y4M whose frames fit
+// the budget uncompressed (size bounds the input's bytes; -1: unknown) is
+// decoded as it arrives and comes back as its live segment too, still
+// open: channels is the sound it has room for (0: none), and the caller
+// Ends it. Anything else is spooled and loaded, the loader compressing
+// frames when the budget is tight.
 func (c *Control) readInput(ctx context.Context, dir string, r io.Reader, name string, stream bool, channels int, size int64) (*engine.Segment, *engine.LiveSegment, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(sniffLen)
@@ -144,8 +146,8 @@ func (c *Control) readInput(ctx context.Context, dir string, r io.Reader, name s
 	if k == kindUnknown {
 		return nil, nil, withStatus(http.StatusUnsupportedMediaType, "%s", errUnsupported)
 	}
-	if k == kindY4M && stream {
-		live, err := c.streamY4M(ctx, br, cleanName(name), channels, size)
+	if k == kindY4M && stream && c.fitsRaw(br, size) {
+		live, err := c.streamY4M(ctx, br, cleanName(name), channels)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -355,25 +357,34 @@ func (c *Control) decodeWAV(ctx context.Context, r io.Reader) (*engine.PCM, engi
 	return engine.NewPCM(out, wr.Channels), wr.WAV, nil
 }
 
+// fitsRaw says whether a Y4M stream of at most size bytes, its header
+// at the start of br, holds no more frames than the budget has room for
+// uncompressed at the output size: then streaming it never squeezes what
+// else is loading.
+func (c *Control) fitsRaw(br *bufio.Reader, size int64) bool {
+	if size <= 0 {
+		return false
+	}
+	head, _ := br.Peek(4096) // a header line is at most that (engine's limit)
+	y, err := engine.NewY4MReader(bytes.NewReader(head))
+	if err != nil {
+		return false // the loader will say what is wrong
+	}
+	out := c.opt.Size
+	frames := (size - int64(y.HeaderLen)) / (y.FrameBytes() + int64(len("FRAME\n")))
+	return frames*int64(out.X*out.Y+2*((out.X+1)/2)*((out.Y+1)/2)) <= c.opt.Store.Left()
+}
+
 // streamY4M decodes a Y4M stream into a new live segment as it arrives,
 // frames scaled to the output size, with room for channels of sound. The
 // segment is complete but not ended: the caller may add sound, then Ends
-// it. A stream of at most size bytes (-1: unknown) that holds more frames
-// than the budget has room for is refused before any is decoded, so it
-// never squeezes what else is loading; on error nothing stays allocated.
-func (c *Control) streamY4M(ctx context.Context, r io.Reader, name string, channels int, size int64) (*engine.LiveSegment, error) {
+// it. On error nothing stays allocated.
+func (c *Control) streamY4M(ctx context.Context, r io.Reader, name string, channels int) (*engine.LiveSegment, error) {
 	y, err := engine.NewY4MReader(r)
 	if err != nil {
 		return nil, err
 	}
 	out := c.opt.Size
-	outFrame := int64(out.X*out.Y + 2*((out.X+1)/2)*((out.Y+1)/2))
-	if size > 0 {
-		frames := (size - int64(y.HeaderLen)) / (y.FrameBytes() + int64(len("FRAME\n")))
-		if need, left := frames*outFrame, c.opt.Store.Left(); need > left {
-			return nil, &engine.BudgetError{What: "frame memory", Need: need, Left: left}
-		}
-	}
 	rate := y.Rate
 	if rate == (engine.Rate{}) {
 		rate = c.opt.Rate
