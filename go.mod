@@ -6,6 +6,7 @@ require (
 	fyne.io/fyne/v2 v2.7.1
 	github.com/BurntSushi/toml v1.6.0
 	github.com/chromedp/chromedp v0.23.0
+	github.com/coder/websocket v1.8.15
 	github.com/gordonklaus/portaudio v0.0.0-20250206071425-98a94950218b
 	github.com/hraban/opus v0.0.0-20260708213942-bde8e4304501
 	github.com/makiuchi-d/gozxing v0.1.1
@@ -21,8 +22,6 @@ require (
 	golang.org/x/image v0.48.0
 	gonum.org/v1/plot v0.17.0
 )
-
-require github.com/coder/websocket v1.8.15 // indirect
 
 require (
 	codeberg.org/go-fonts/liberation v0.5.0 // indirect
