@@ -47,7 +47,9 @@ const usage = `usage:
                  [--bitrate BPS] [--ice-server URL[,user,cred]] [--offer] [--stats FILE]
                                      stream to one browser; SDP on stdin/stdout
   segcast serve [INPUT...] [--pattern] [--loop] [--listen ADDR:PORT] [--duration D] [--stats FILE]
-                                     share on the LAN: viewer URL, WHEP URL, QR code
+                [--control-listen ADDR:PORT] [--watch DIR]
+                                     share on the LAN: viewer URL, WHEP URL, control API URL,
+                                     QR code; no INPUT starts on the idle card, ready to be fed
   segcast viewer --out FILE          write the browser viewer page
   segcast publish [INPUT...] [--pattern] [--loop] [--duration D] [--fps R] [--bitrate BPS]
                   --livekit URL (--token JWT | --api-key K --api-secret S --room ROOM [--identity ID])
@@ -122,6 +124,7 @@ type mediaFlags struct {
 	duration time.Duration
 	budget   int64
 	ownSize  bool // each input keeps its own size (probe describes them as they are)
+	idle     bool // no input plays nothing (serve starts on the idle card), not the pattern
 }
 
 func newFlagSet(name string) *flag.FlagSet {
@@ -163,9 +166,10 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 // media is what the playing subcommands need: the loaded segments and the
 // output format.
 type media struct {
-	segs []*engine.Segment
-	rate engine.Rate
-	size image.Point
+	segs  []*engine.Segment
+	rate  engine.Rate
+	size  image.Point
+	store *engine.FrameStore // holds the segments; more may be loaded into it
 }
 
 func (m *mediaFlags) load(ctx context.Context, inputs []string) (*media, error) {
@@ -190,7 +194,7 @@ func (m *mediaFlags) load(ctx context.Context, inputs []string) (*media, error) 
 	}
 	engine.LimitHeap(m.budget)
 	store := engine.NewFrameStore(m.budget)
-	out := &media{rate: rate, size: size}
+	out := &media{rate: rate, size: size, store: store}
 	for _, in := range inputs {
 		seg, err := engine.Load(ctx, in, engine.LoadOptions{FPS: rate, Store: store, Size: out.size})
 		if err != nil {
@@ -207,7 +211,7 @@ func (m *mediaFlags) load(ctx context.Context, inputs []string) (*media, error) 
 	if out.size == (image.Point{}) {
 		out.size = image.Pt(1280, 720)
 	}
-	if m.pattern || len(inputs) == 0 {
+	if m.pattern || (len(inputs) == 0 && !m.idle) {
 		d := m.duration
 		if d == 0 {
 			d = pattern.DefaultLength
@@ -352,28 +356,38 @@ func stream(ctx context.Context, args []string, stdin io.Reader, stdout io.Write
 
 func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlagSet("serve")
-	var m mediaFlags
+	m := mediaFlags{idle: true}
 	m.register(fs)
 	listen := fs.String("listen", "", "address:port to serve on (default: the LAN address, port 8787)")
 	statsFile := fs.String("stats", "", "write a JSON summary here at exit")
+	controlListen := fs.String("control-listen", share.DefaultControlAddr, "address:port of the control API (producers push segments)")
+	watch := fs.String("watch", "", "queue every complete file or segment folder that appears in this folder")
 	var ice iceServers
 	fs.Var(&ice, "ice-server", "STUN/TURN server URL[,user,credential] (repeatable)")
 	inputs, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if *listen != "" {
-		_, port, err := net.SplitHostPort(*listen)
-		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
-			return badInput("--listen %q: want ADDR:PORT with a port from 0 to 65535", *listen)
+	for name, addr := range map[string]string{"listen": *listen, "control-listen": *controlListen} {
+		if addr == "" {
+			continue
 		}
+		_, port, err := net.SplitHostPort(addr)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+			return badInput("--%s %q: want ADDR:PORT with a port from 0 to 65535", name, addr)
+		}
+	}
+	if st, err := os.Stat(*watch); *watch != "" && (err != nil || !st.IsDir()) {
+		return badInput("--watch %s: not a folder", *watch)
 	}
 	md, err := m.load(ctx, inputs)
 	if err != nil {
 		return err
 	}
 	clock := engine.NewWallClock()
-	loop := md.newLoop(clock, m.loop || m.pattern || len(inputs) == 0)
+	loop := md.newLoop(clock, m.loop || m.pattern)
+	// With no input Play does nothing: the idle card until something is pushed.
+	loop.Play()
 	hub := measure.NewHub(clock, logger()) // the viewer page's sync channel
 	defer hub.Close()
 	return share.Serve(ctx, loop, share.ServeOptions{
@@ -382,6 +396,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 			ICEServers: ice, Log: logger(), Observers: []rtc.Observer{hub},
 		},
 		Addr: *listen, Duration: m.duration, Out: stdout, StatsFile: *statsFile,
+		Control: share.ControlOptions{Addr: *controlListen, WatchDir: *watch, Store: md.store},
 	})
 }
 

@@ -37,6 +37,11 @@ func evenAtMost(n, limit int) int {
 	return max(2, (n+1)&^1)
 }
 
+// Letterbox scales src to fit an out-sized frame with black bars, as the
+// loaders do (src itself when it already has that size); src is I420
+// with its origin at 0,0. For producers that push frames of their own size.
+func Letterbox(src *image.YCbCr, out image.Point) *image.YCbCr { return letterbox(src, out) }
+
 // letterbox returns src scaled to fit an out-sized frame with black bars;
 // src itself when it already has that size. Scaling runs once per frame at
 // load time with a Catmull-Rom kernel, which keeps edges and text crisp.

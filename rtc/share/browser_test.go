@@ -32,7 +32,7 @@ func TestBrowserWHEPFromQRCodePlaysVideoAndAudio(t *testing.T) {
 	sessCh := make(chan *rtc.Session, 1)
 	go func() {
 		opt := ServeOptions{Config: rtctest.BrowserConfig(clock, rtctest.BrowserW, rtctest.BrowserH), Addr: "127.0.0.1:0", Out: pw}
-		served <- serveWithHook(serveCtx, loop, opt, func(s *rtc.Session) { sessCh <- s })
+		served <- serveWithHook(serveCtx, loop, opt, func(s *rtc.Session, _ *Control) { sessCh <- s })
 		pw.Close()
 	}()
 	defer func() {
@@ -43,11 +43,13 @@ func TestBrowserWHEPFromQRCodePlaysVideoAndAudio(t *testing.T) {
 		}
 	}()
 
-	// The banner: page URL, WHEP URL, then the QR code as text, two
-	// module rows per line: a code N modules wide has (N+1)/2 lines.
+	// The banner: page URL, WHEP URL, control URL, then the QR code as
+	// text, two module rows per line: a code N modules wide has (N+1)/2
+	// lines.
 	rd := bufio.NewReader(pr)
 	pageURL := readServeLine(t, rd)
 	whepURL := readServeLine(t, rd)
+	_ = readServeLine(t, rd) // the control API (control_test.go)
 	first := readServeLine(t, rd)
 	qrLines := []string{first}
 	for len(qrLines) < (len([]rune(first))+1)/2 {

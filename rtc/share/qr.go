@@ -25,12 +25,13 @@ func QRCode(url string, size int) (image.Image, error) {
 }
 
 // writeShareBanner prints what `segcast serve` promises on stdout: the
-// page URL, the WHEP URL, then the page URL's QR code for a phone camera.
-func writeShareBanner(w io.Writer, pageURL, whepURL string) error {
+// page URL, the WHEP URL, the control API's URL, then the page URL's QR
+// code for a phone camera.
+func writeShareBanner(w io.Writer, pageURL, whepURL, controlURL string) error {
 	q, err := qrcode.New(pageURL, qrcode.Medium)
 	if err != nil {
 		return fmt.Errorf("qr code for %q: %w", pageURL, err)
 	}
-	_, err = fmt.Fprintf(w, "%s\n%s\n%s", pageURL, whepURL, q.ToSmallString(false))
+	_, err = fmt.Fprintf(w, "%s\n%s\n%s\n%s", pageURL, whepURL, controlURL, q.ToSmallString(false))
 	return err
 }

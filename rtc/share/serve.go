@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"os"
 	"time"
@@ -24,26 +25,29 @@ type ServeOptions struct {
 	MaxViewers int
 	// Duration ends serving after this long; 0 serves until ctx is done.
 	Duration time.Duration
-	// Out receives the page URL, the WHEP URL and the QR code; nil is
-	// os.Stdout.
+	// Out receives the page URL, the WHEP URL, the control API's URL and
+	// the QR code; nil is os.Stdout.
 	Out io.Writer
 	// StatsFile, when set, gets a JSON summary (rtc.StreamSummary) at
 	// exit, whatever the outcome.
 	StatsFile string
+	// Control configures the control API (producers push segments into
+	// the loop's queue); its Rate and Size are taken from Config.
+	Control ControlOptions
 }
 
 // Serve streams loop to browsers on the LAN without a window: it creates
-// the Session, adds it to loop as a sink, starts the share server, prints
-// the URLs and the QR code to opt.Out, and runs loop (the caller must not
-// run it too) until opt.Duration has passed or ctx is done. Either end
-// is a normal stop and returns nil.
+// the Session, adds it to loop as a sink, starts the share server and the
+// control API, prints the URLs and the QR code to opt.Out, and runs loop
+// (the caller must not run it too) until opt.Duration has passed or ctx
+// is done. Either end is a normal stop and returns nil.
 func Serve(ctx context.Context, loop *engine.Loop, opt ServeOptions) error {
 	return serveWithHook(ctx, loop, opt, nil)
 }
 
-// serveWithHook is Serve; started, when set, gets the session before the
-// banner is written (tests look at its viewers).
-func serveWithHook(ctx context.Context, loop *engine.Loop, opt ServeOptions, started func(*rtc.Session)) (err error) {
+// serveWithHook is Serve; started, when set, gets the session and the
+// control API before the banner is written (tests look at them).
+func serveWithHook(ctx context.Context, loop *engine.Loop, opt ServeOptions, started func(*rtc.Session, *Control)) (err error) {
 	if loop == nil {
 		return errors.New("serve: nil loop")
 	}
@@ -92,10 +96,24 @@ func serveWithHook(ctx context.Context, loop *engine.Loop, opt ServeOptions, sta
 		opt.Config.Log.Warn("serve: listening on loopback only: only this machine can open the link, "+
 			"not a phone scanning the QR code; listen on a LAN address to share it", "url", srv.PageURL())
 	}
-	if started != nil {
-		started(sess)
+	copt := opt.Control
+	copt.Rate, copt.Size = opt.Config.Rate, image.Pt(opt.Config.Width, opt.Config.Height)
+	if copt.Log == nil {
+		copt.Log = opt.Config.Log
 	}
-	if err := writeShareBanner(out, srv.PageURL(), srv.WHEPURL()); err != nil {
+	ctl, err := NewControl(loop, copt)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	if err := ctl.Start(); err != nil {
+		ctl.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer ctl.Close()
+	if started != nil {
+		started(sess, ctl)
+	}
+	if err := writeShareBanner(out, srv.PageURL(), srv.WHEPURL(), ctl.URL()); err != nil {
 		return fmt.Errorf("serve: write URLs: %w", err)
 	}
 	if opt.Duration > 0 {

@@ -440,8 +440,8 @@ func TestQRCodeRoundTrip(t *testing.T) {
 
 func TestShareBanner(t *testing.T) {
 	var buf bytes.Buffer
-	page, whep := "http://10.0.0.2:8787/abc/", "http://10.0.0.2:8787/abc/whep"
-	if err := writeShareBanner(&buf, page, whep); err != nil {
+	page, whep, ctl := "http://10.0.0.2:8787/abc/", "http://10.0.0.2:8787/abc/whep", "http://127.0.0.1:4000/api/def/"
+	if err := writeShareBanner(&buf, page, whep, ctl); err != nil {
 		t.Fatal(err)
 	}
 	sc := bufio.NewScanner(&buf)
@@ -449,11 +449,11 @@ func TestShareBanner(t *testing.T) {
 	for sc.Scan() {
 		lines = append(lines, sc.Text())
 	}
-	if len(lines) < 12 || lines[0] != page || lines[1] != whep {
-		t.Fatalf("banner starts %q, want the page URL, the WHEP URL, then the QR code", lines[:min(len(lines), 3)])
+	if len(lines) < 12 || lines[0] != page || lines[1] != whep || lines[2] != ctl {
+		t.Fatalf("banner starts %q, want the page URL, the WHEP URL, the control URL, then the QR code", lines[:min(len(lines), 4)])
 	}
 	// ToSmallString draws two modules per character with block glyphs.
-	qr := strings.Join(lines[2:], "\n")
+	qr := strings.Join(lines[3:], "\n")
 	if !strings.ContainsAny(qr, "█▀▄") {
 		t.Fatalf("no QR code drawn:\n%s", qr)
 	}
@@ -539,8 +539,9 @@ func TestServeRunsForDurationAndPrintsBanner(t *testing.T) {
 		t.Errorf("stats file (%v): %s; want the loop's stats %+v", err, data, loop.Stats())
 	}
 	lines := strings.Split(out.String(), "\n")
-	if len(lines) < 12 || !regexp.MustCompile(`^http://127\.0\.0\.1:\d+/[0-9a-f]{32}/$`).MatchString(lines[0]) || lines[1] != lines[0]+"whep" {
-		t.Fatalf("banner starts %q, want page URL then WHEP URL", lines[:min(len(lines), 2)])
+	if len(lines) < 12 || !regexp.MustCompile(`^http://127\.0\.0\.1:\d+/[0-9a-f]{32}/$`).MatchString(lines[0]) || lines[1] != lines[0]+"whep" ||
+		!regexp.MustCompile(`^http://127\.0\.0\.1:\d+/api/[0-9a-f]{32}/$`).MatchString(lines[2]) {
+		t.Fatalf("banner starts %q, want page URL, WHEP URL, then the control API's URL", lines[:min(len(lines), 3)])
 	}
 	// A link on 127.0.0.1 opens on this machine only: serve says so.
 	if !strings.Contains(logged.String(), "level=WARN") || !strings.Contains(logged.String(), "loopback") {
