@@ -11,11 +11,15 @@ if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted" >&2; exit 1; fi
 go vet ./...
 go vet -tags ci ./ui/...
 go vet -tags smoke ./ui/...
+go vet -tags segcast_portable_wait ./rtc/
+.ci/crosscheck.sh # compiles for Windows and macOS
 
 go build -o bin/segcast .
 export SEGCAST_BIN="$PWD/bin/segcast"
 export LANG=C.UTF-8
 node --test --test-reporter=spec assets/ # the viewer page's measurement code (assets/measure.js)
 go test -race -count=1 ./engine/... ./rtc/...
+# the other systems' deadline wait (rtc/wait_other.go), run here on Linux
+go test -race -count=1 -tags segcast_portable_wait -run Sleep ./rtc/
 go test -count=1 -tags ci ./ui/... .
 go test -count=1 -tags smoke -run Smoke ./ui/
