@@ -10,6 +10,8 @@ unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted" >&2; exit 1; fi
 go vet ./...
 go vet -tags smoke ./ui/...
+go vet -tags segcast_portable_wait ./rtc/
+.ci/crosscheck.sh # compiles for Windows and macOS
 
 go build -o bin/segcast .
 export SEGCAST_BIN="$PWD/bin/segcast"
@@ -17,5 +19,7 @@ export LANG=C.UTF-8
 .ci/livekit.sh build >/dev/null # once per machine: rtc/publish's tests run a real LiveKit server
 node --test --test-reporter=spec assets/ # the viewer page's measurement code (assets/measure.js)
 go test -race -count=1 ./engine/... ./rtc/...
+# the other systems' deadline wait (rtc/wait_other.go), run here on Linux
+go test -race -count=1 -tags segcast_portable_wait -run Sleep ./rtc/
 go test -count=1 ./ui/... .
 go test -count=1 -tags smoke -run Smoke ./ui/

@@ -1,5 +1,5 @@
-// Package bench holds what the benchmarks in the other packages share; the
-// numbers they produce are in README.md beside this file.
+//go:build unix
+
 package bench
 
 import (
