@@ -1,6 +1,10 @@
+//go:build linux
+
 // Package lkserver runs real LiveKit dev servers on loopback for tests and
 // benchmarks: the binary .ci/livekit.sh builds once per machine, one node
 // or two sharing a redis-server, on free ports, with the dev keys.
+// Linux only, like the tests that use it: children die with the test
+// (Pdeathsig) and Pause is SIGSTOP.
 package lkserver
 
 import (
