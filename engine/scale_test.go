@@ -151,7 +151,7 @@ func TestCropRect(t *testing.T) {
 		src, out image.Point
 		want     image.Rectangle
 	}{
-		{image.Pt(720, 1280), image.Pt(1280, 720), image.Rect(0, 436, 720, 842)},  // portrait filling landscape
+		{image.Pt(720, 1280), image.Pt(1280, 720), image.Rect(0, 436, 720, 842)},    // portrait filling landscape
 		{image.Pt(1920, 1080), image.Pt(720, 1280), image.Rect(656, 0, 1264, 1080)}, // landscape filling portrait
 		{image.Pt(1280, 720), image.Pt(1080, 1080), image.Rect(280, 0, 1000, 720)},  // into a square
 		{image.Pt(640, 360), image.Pt(1280, 720), image.Rect(0, 0, 640, 360)},       // same aspect: all of it
