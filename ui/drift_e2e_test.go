@@ -85,7 +85,7 @@ func TestViewerDriftEndToEnd(t *testing.T) {
 	s := h.c.stream
 	h.tap(s.addViewer)
 	var offer string
-	h.waitFor("the app's offer", func() bool { offer = s.offerOut.Text; return offer != "" })
+	h.waitFor("the app's offer", func() bool { offer = s.offerOut; return offer != "" })
 	answer := pagePeer(t, offer, []string{
 		`{"t":"m","flash_index":30,"video_ms":1000,"audio_ms":1012}`,
 		`{"t":"m","flash_index":60,"video_ms":2000,"audio_ms":2020,"latency_ms":70}`,

@@ -58,7 +58,8 @@ func Run(args []string, opt Options) error {
 	a := app.NewWithID(AppID)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	e := env{openAudio: openPortAudio, pickFiles: pickFiles, pickFolder: pickFolder, saveFile: pickSaveFile}
+	e := env{openAudio: openPortAudio, pickFiles: pickFiles, pickFolder: pickFolder, saveFile: pickSaveFile,
+		pickPlaylist: pickPlaylistFile, savePlaylist: pickPlaylistSave}
 	c, err := newController(ctx, a, opt, e)
 	if err != nil {
 		return err
@@ -66,6 +67,7 @@ func Run(args []string, opt Options) error {
 	defer c.close()
 	// Keep the Go heap near the memory budget (the process's, so set here).
 	engine.LimitHeap(c.player.store.Budget())
+	c.fitScreen(screenSize())
 	c.win.ShowAndRun()
 	return nil
 }

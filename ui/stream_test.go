@@ -20,14 +20,14 @@ func TestShareOnLANShowsQR(t *testing.T) {
 	h := newHarness(t, Options{})
 	s := h.c.stream
 	h.onUI(func() { h.c.set.LANAddr = "127.0.0.1:0" }) // any free port
-	h.tap(s.shareBtn)
+	h.tap(s.link.toggle)
 	var img image.Image
 	var url string
 	h.onUI(func() {
-		if !s.qr.Visible() || s.qr.Image == nil {
+		if !s.link.details.Visible() || s.link.qr.Image == nil {
 			t.Fatalf("no QR code after Share on LAN; message %q", s.message.Text)
 		}
-		img, url = s.qr.Image, s.shareURL.Text
+		img, url = s.link.qr.Image, s.link.url.Text
 	})
 	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
 	if err != nil {
@@ -48,9 +48,9 @@ func TestShareOnLANShowsQR(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s: %s", url, resp.Status)
 	}
-	h.tap(s.shareBtn)
+	h.tap(s.link.toggle)
 	h.onUI(func() {
-		if s.qr.Visible() || s.shareURL.Text != "" || s.share != nil {
+		if s.link.details.Visible() || s.link.url.Text != "" || s.share != nil {
 			t.Error("QR code still shown after Stop sharing")
 		}
 	})
