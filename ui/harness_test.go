@@ -17,10 +17,10 @@ import (
 // one goroutine instead, as the real driver does on its UI thread; the
 // test reaches widgets and rows through onUI under the same lock.
 type harness struct {
-	t     *testing.T
-	c     *controller
-	mu    sync.Mutex
-	queue chan func()
+	t      *testing.T
+	c      *controller
+	mu     sync.Mutex
+	queue  chan func()
 	picks  chan string // what the stubbed open dialog returns
 	opened []string    // URLs "opened in the browser" (UI thread)
 }
