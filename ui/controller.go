@@ -138,13 +138,19 @@ func newController(parent context.Context, a fyne.App, opt Options, e env) (*con
 	// Started last, so the first frame shows what the options asked for.
 	c.player.start()
 	r.start(c.tick)
+	if opt.Share {
+		c.stream.toggleShare()
+	}
 	return c, nil
 }
 
 // fitScreen sizes the window to fit a screen of w×h pixels (0: unknown),
-// at most 1280×800, leaving room for a title bar and a panel.
+// at most 1280×1000, leaving room for a title bar and a panel.
 func (c *controller) fitScreen(w, h int) {
 	size := fyne.NewSize(1280, 800)
+	if h > 0 {
+		size.Height = 1000
+	}
 	if w > 0 && h > 0 {
 		s := c.win.Canvas().Scale()
 		size = fyne.NewSize(min(size.Width, float32(w)/s), min(size.Height, float32(h-60)/s))

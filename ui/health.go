@@ -21,6 +21,7 @@ import (
 const (
 	sendErrWarn   = 5 * time.Millisecond // send-time error p99 above this: warn
 	calmToRestore = 10                   // health checks without trouble before the preview is restored
+	troubleToWarn = 2                    // checks in a row with trouble before a warning (a window coming up stalls once)
 )
 
 var (
@@ -43,6 +44,7 @@ type health struct {
 	cpu       cpuMeter
 	prev      healthCounts
 	calm      int
+	troubled  int // health checks in a row with trouble
 	lastState string
 }
 
@@ -88,8 +90,10 @@ func (h *health) update(st rtc.SessionStats, streaming bool, viewers int, ls eng
 		h.badgeText.Refresh()
 		h.badgeBG.Refresh()
 	}
+	// Not streaming: a line that does not change, so an idle window
+	// does not redraw it every second.
 	cpu := h.cpu.sample()
-	line := fmt.Sprintf("CPU %s · viewers %d", cpu, viewers)
+	line := "Not streaming: share the link or paste an offer."
 	now := healthCounts{skipped: ls.SkippedVideo, lateAudio: ls.LateAudio}
 	p99 := time.Duration(0)
 	if streaming {
@@ -111,6 +115,11 @@ func (h *health) update(st rtc.SessionStats, streaming bool, viewers int, ls eng
 		trouble = fmt.Sprintf("The machine cannot keep up: %d items left late, %d were dropped, the encoder skipped %d frames in the last second.", d.late, d.dropped, d.behind)
 	case streaming && viewers > 0 && p99 > sendErrWarn:
 		trouble = fmt.Sprintf("Packets leave up to %.1f ms late (p99): the machine is busy.", float64(p99)/1e6)
+	}
+	if trouble == "" {
+		h.troubled = 0
+	} else if h.troubled++; h.troubled < troubleToWarn {
+		trouble = ""
 	}
 	switch {
 	case trouble != "" && streaming:

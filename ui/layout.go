@@ -12,7 +12,7 @@ import (
 // stays under both and nothing ever resizes the window.
 const (
 	sideWidth     = 340 // the stream side
-	playlistWidth = 270 // the playlist beside the preview, when wide
+	playlistWidth = 300 // the playlist beside the preview, when wide
 	wideFrom      = 1180
 	// playlistMinH is the least height the playlist keeps under the
 	// preview when narrow.

@@ -76,7 +76,12 @@ func (o *outputMenu) describe() string {
 func (o *outputMenu) refresh() {
 	o.menu.Items = o.items()
 	o.menu.Refresh()
-	o.button.SetText(o.describe())
+	f := o.c.player.format
+	fit := "fit"
+	if f.Fill {
+		fit = "fill"
+	}
+	o.button.SetText(fmt.Sprintf("%d×%d · %s fps · %s", f.W, f.H, rateText(f.Rate), fit))
 }
 
 // items are the Output menu's items, the current choices checked.

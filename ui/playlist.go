@@ -109,14 +109,15 @@ func (l *playlist) rowOf(j int) int {
 	return -1
 }
 
-// rowView is one row: [play] name / details|progress|error [up down
-// remove], over a highlight when it is on air. A double click plays it.
+// rowView is one row: [play] name / details|progress|error [remove] [⋮
+// move up, move down], over a highlight when it is on air. A double
+// click plays it.
 type rowView struct {
 	widget.BaseWidget
 	l                   *playlist
 	id                  int
 	bg                  *canvas.Rectangle
-	play, up, down, rm  *widget.Button
+	play, more, rm      *widget.Button
 	name, detail, errTx *widget.Label
 	progress            *widget.ProgressBar
 	content             fyne.CanvasObject
@@ -135,11 +136,22 @@ func newRowView(l *playlist) *rowView {
 	v.errTx = widget.NewLabel("")
 	v.errTx.Importance = widget.DangerImportance
 	v.errTx.Wrapping = fyne.TextWrapWord
-	v.up = widget.NewButtonWithIcon("", theme.MoveUpIcon(), func() { l.moveRow(v.id, v.id-1) })
-	v.down = widget.NewButtonWithIcon("", theme.MoveDownIcon(), func() { l.moveRow(v.id, v.id+1) })
 	v.rm = widget.NewButtonWithIcon("", theme.DeleteIcon(), func() { l.removeRow(v.id) })
+	v.rm.Importance = widget.LowImportance
+	v.more = widget.NewButtonWithIcon("", theme.MoreVerticalIcon(), nil)
+	v.more.Importance = widget.LowImportance
+	v.more.OnTapped = func() {
+		m := fyne.NewMenu("",
+			fyne.NewMenuItem("Play", func() { l.playRow(v.id) }),
+			fyne.NewMenuItem("Move up", func() { l.moveRow(v.id, v.id-1) }),
+			fyne.NewMenuItem("Move down", func() { l.moveRow(v.id, v.id+1) }),
+			fyne.NewMenuItem("Remove", func() { l.removeRow(v.id) }))
+		pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(v.more)
+		widget.ShowPopUpMenuAtPosition(m, fyne.CurrentApp().Driver().CanvasForObject(v.more), pos.AddXY(0, v.more.Size().Height))
+	}
+	v.play.Importance = widget.LowImportance
 	middle := container.NewVBox(v.name, v.detail, v.progress, v.errTx)
-	v.content = container.NewStack(v.bg, container.NewBorder(nil, nil, v.play, container.NewHBox(v.up, v.down, v.rm), middle))
+	v.content = container.NewStack(v.bg, container.NewBorder(nil, nil, v.play, container.NewHBox(v.rm, v.more), middle))
 	v.ExtendBaseWidget(v)
 	return v
 }

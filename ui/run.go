@@ -39,6 +39,8 @@ type Options struct {
 	// Budget overrides the frame memory budget in bytes; 0 keeps the
 	// settings.
 	Budget int64
+	// Share starts sharing on the LAN at once (`segcast --share`).
+	Share bool
 	// NoAudio never opens an audio device: the preview runs on the wall
 	// clock and the status bar says "no audio device".
 	NoAudio bool

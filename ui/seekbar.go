@@ -146,7 +146,7 @@ var meterColour = color.NRGBA{R: 0x3c, G: 0xc0, B: 0x60, A: 0xff}
 
 func newLevelMeter() *levelMeter {
 	m := &levelMeter{bar: canvas.NewRectangle(meterColour),
-		bg: canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))}
+		bg: canvas.NewRectangle(theme.Color(theme.ColorNameDisabled))}
 	m.ExtendBaseWidget(m)
 	return m
 }

@@ -2,11 +2,13 @@ package ui
 
 import (
 	"fmt"
+	"image/color"
 	"net"
 	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -29,8 +31,17 @@ type viewerList struct {
 	content fyne.CanvasObject
 }
 
+// State colours of the dot before each viewer (connected green, on its
+// way amber, lost or failed red).
+var (
+	dotConnected = color.NRGBA{R: 0x22, G: 0xc5, B: 0x5e, A: 0xff}
+	dotWaiting   = color.NRGBA{R: 0xf5, G: 0x9e, B: 0x0b, A: 0xff}
+	dotLost      = color.NRGBA{R: 0xef, G: 0x44, B: 0x44, A: 0xff}
+)
+
 // viewerRow is one viewer's widgets, updated in place.
 type viewerRow struct {
+	dot           *canvas.Rectangle
 	state, detail *widget.Label
 	obj           fyne.CanvasObject
 	connectedAt   time.Time // when it was last seen connected (zero: never)
@@ -63,6 +74,17 @@ func (v *viewerList) show(infos []rtc.ViewerInfo) {
 			v.rows[info.ID] = r
 		}
 		state, detail := v.texts(r, info, now)
+		dot := dotWaiting
+		switch {
+		case info.State == rtc.ViewerConnected:
+			dot = dotConnected
+		case !info.State.Live() || !r.lostAt.IsZero():
+			dot = dotLost
+		}
+		if r.dot.FillColor != dot {
+			r.dot.FillColor = dot
+			r.dot.Refresh()
+		}
 		if r.state.Text != state {
 			r.state.SetText(state)
 		}
@@ -95,13 +117,16 @@ func (v *viewerList) show(infos []rtc.ViewerInfo) {
 }
 
 func (v *viewerList) newRow(id string) *viewerRow {
-	r := &viewerRow{state: widget.NewLabel(""), detail: widget.NewLabel("")}
+	r := &viewerRow{state: widget.NewLabel(""), detail: widget.NewLabel(""), dot: canvas.NewRectangle(dotWaiting)}
+	r.dot.CornerRadius = 6
+	r.dot.SetMinSize(fyne.NewSize(12, 12))
 	r.state.TextStyle.Bold = true
 	r.state.Truncation = fyne.TextTruncateEllipsis
 	r.detail.Truncation = fyne.TextTruncateEllipsis
 	drift := widget.NewButton("Drift…", func() { v.s.openViewerDrift(id) })
 	closeBtn := widget.NewButtonWithIcon("", theme.CancelIcon(), func() { v.s.closeViewer(id) })
-	r.obj = container.NewBorder(nil, nil, nil, container.NewHBox(drift, closeBtn), container.NewVBox(r.state, r.detail))
+	state := container.NewBorder(nil, nil, container.NewCenter(r.dot), nil, r.state)
+	r.obj = container.NewBorder(nil, nil, nil, container.NewHBox(drift, closeBtn), container.NewVBox(state, r.detail))
 	return r
 }
 
