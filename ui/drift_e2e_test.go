@@ -17,6 +17,13 @@ import (
 // answers the app's offer and, once the sync channel opens, sends rows.
 func pagePeer(t *testing.T, offer string, rows []string) (answer string) {
 	t.Helper()
+	answer, _ = pagePeerPC(t, offer, rows)
+	return answer
+}
+
+// pagePeerPC is pagePeer that also returns the page's PeerConnection.
+func pagePeerPC(t *testing.T, offer string, rows []string) (answer string, pc *webrtc.PeerConnection) {
+	t.Helper()
 	var se webrtc.SettingEngine
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetIncludeLoopbackCandidate(true)
@@ -74,7 +81,7 @@ func pagePeer(t *testing.T, offer string, rows []string) (answer string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return answer
+	return answer, pc
 }
 
 // End to end with the real rtc session: a viewer connects, its page sends
