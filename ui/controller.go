@@ -17,6 +17,7 @@ import (
 
 	"segcast/engine"
 	"segcast/engine/pattern"
+	"segcast/rtc/measure/avsync"
 )
 
 // runner is how window code runs things: on the UI thread (do), in the
@@ -215,7 +216,14 @@ func (c *controller) refreshTick() {
 		c.lastLog = time.Now()
 		c.run.log.Info("preview stats", "shown", p.preview.shown.Load(),
 			"preview_dropped", p.preview.dropped.Load(), "loop_frames", ls.VideoFrames,
-			"skipped", ls.SkippedVideo, "late_audio", ls.LateAudio)
+			"skipped", ls.SkippedVideo, "late_audio", ls.LateAudio, "reduced", level)
+		if streaming {
+			e := avsync.NewSendError(c.stream.sess.SendErrors())
+			c.run.log.Info("stream stats", "viewers", c.stream.connected(),
+				"audio_p99_ms", float64(e.AudioP99), "video_p99_ms", float64(e.VideoP99),
+				"late_audio", st.LateAudio, "late_video", st.LateVideo, "dropped", st.Dropped,
+				"encoder_skipped", st.VideoSkipped)
+		}
 	}
 }
 

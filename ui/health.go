@@ -63,9 +63,11 @@ func newHealth() *health {
 	badge := container.NewStack(h.badgeBG, container.NewPadded(h.badgeText))
 	h.line = widget.NewLabel("")
 	h.line.Truncation = fyne.TextTruncateEllipsis
+	// Two short lines, never wrapped: a wrapping label's height is only
+	// known after layout, and the section under it would slide beneath.
 	h.warn = widget.NewLabel("")
 	h.warn.Importance = widget.WarningImportance
-	h.warn.Wrapping = fyne.TextWrapWord
+	h.warn.Truncation = fyne.TextTruncateEllipsis
 	h.warn.Hide()
 	h.content = container.NewVBox(container.NewBorder(nil, nil, badge, nil, h.line), h.warn)
 	return h
@@ -99,7 +101,10 @@ func (h *health) update(st rtc.SessionStats, streaming bool, viewers int, ls eng
 	if streaming {
 		now.late, now.dropped, now.behind = st.LateVideo+st.LateAudio, st.Dropped, st.VideoSkipped
 		p99 = max(st.VideoSendErr.P99, st.AudioSendErr.P99)
-		line = fmt.Sprintf("CPU %s · send p99 %.1f ms · viewers %d", cpu, float64(p99)/1e6, viewers)
+		line = fmt.Sprintf("CPU %s · viewers %d", cpu, viewers)
+		if viewers > 0 {
+			line = fmt.Sprintf("CPU %s · send p99 %.1f ms · viewers %d", cpu, float64(p99)/1e6, viewers)
+		}
 	}
 	if h.line.Text != line {
 		h.line.SetText(line)
@@ -110,11 +115,11 @@ func (h *health) update(st rtc.SessionStats, streaming bool, viewers int, ls eng
 	var trouble string
 	switch {
 	case d.skipped > 0 || d.lateAudio > 0:
-		trouble = fmt.Sprintf("The machine cannot keep up: the loop skipped %d frames and was late with %d audio chunks in the last second.", d.skipped, d.lateAudio)
+		trouble = fmt.Sprintf("⚠ The machine cannot keep up\nlast second: %d frames skipped, %d sound chunks late", d.skipped, d.lateAudio)
 	case streaming && (d.late > 0 || d.dropped > 0 || d.behind > 0):
-		trouble = fmt.Sprintf("The machine cannot keep up: %d items left late, %d were dropped, the encoder skipped %d frames in the last second.", d.late, d.dropped, d.behind)
+		trouble = fmt.Sprintf("⚠ The machine cannot keep up\nlast second: %d sent late, %d dropped, %d not encoded", d.late, d.dropped, d.behind)
 	case streaming && viewers > 0 && p99 > sendErrWarn:
-		trouble = fmt.Sprintf("Packets leave up to %.1f ms late (p99): the machine is busy.", float64(p99)/1e6)
+		trouble = fmt.Sprintf("⚠ The machine is busy\npackets leave up to %.1f ms late (p99)", float64(p99)/1e6)
 	}
 	if trouble == "" {
 		h.troubled = 0
@@ -125,7 +130,7 @@ func (h *health) update(st rtc.SessionStats, streaming bool, viewers int, ls eng
 	case trouble != "" && streaming:
 		h.calm = 0
 		level = min(level+1, previewSkipOdd)
-		trouble += " The preview is reduced so the stream keeps time."
+		trouble += " · preview reduced"
 	case trouble == "":
 		h.calm++
 		if h.calm >= calmToRestore && level > previewFull {
@@ -134,7 +139,7 @@ func (h *health) update(st rtc.SessionStats, streaming bool, viewers int, ls eng
 		}
 	}
 	if trouble == "" && level > previewFull {
-		trouble = "The preview is reduced so the stream keeps time."
+		trouble = "The preview is reduced\nso that the stream keeps time"
 	}
 	if h.warn.Text != trouble {
 		h.warn.SetText(trouble)

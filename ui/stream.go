@@ -355,7 +355,8 @@ func (s *streamPanel) toggleShare() {
 }
 
 // stopSharing tells the viewers that joined through the link that the
-// stream ended, then stops the server (which closes them).
+// stream ended, then stops the server (which closes them), off the UI
+// thread: the goodbye and the server's shutdown take a moment.
 func (s *streamPanel) stopSharing() {
 	var ids []string
 	for _, v := range s.sess.Viewers() {
@@ -363,22 +364,28 @@ func (s *streamPanel) stopSharing() {
 			ids = append(ids, v.ID)
 		}
 	}
-	if len(ids) > 0 {
-		s.hub.Bye("The host stopped sharing.", ids...)
-	}
-	if err := s.share.close(); err != nil {
-		s.run.log.Warn("stop sharing", "err", err)
-	}
+	ls, hub := s.share, s.hub
 	s.share = nil
 	s.link.show(nil)
+	s.run.start(func() {
+		if len(ids) > 0 {
+			hub.Bye("The host stopped sharing.", ids...)
+		}
+		if err := ls.close(); err != nil {
+			s.run.log.Warn("stop sharing", "err", err)
+		}
+	})
 }
 
 // closeViewer ends one viewer, telling its page first.
 func (s *streamPanel) closeViewer(id string) {
-	s.hub.Bye("The host closed this viewer.", id)
-	if err := s.sess.CloseViewer(id); err != nil {
-		s.say("Close viewer %s: %v", id, err)
-	}
+	sess, hub := s.sess, s.hub
+	s.run.start(func() {
+		hub.Bye("The host closed this viewer.", id)
+		if err := sess.CloseViewer(id); err != nil {
+			s.run.do(func() { s.say("Close viewer %s: %v", id, err) })
+		}
+	})
 }
 
 // refresh shows the viewers' state: the list, the message about the

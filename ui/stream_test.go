@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
@@ -54,9 +55,16 @@ func TestShareOnLANShowsQR(t *testing.T) {
 			t.Error("QR code still shown after Stop sharing")
 		}
 	})
-	if resp, err := http.Get(url); err == nil {
+	// The server stops off the UI thread, after the viewers' goodbye.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		resp, err := http.Get(url)
+		if err != nil {
+			break
+		}
 		resp.Body.Close()
-		t.Errorf("page still served after Stop sharing: %s", resp.Status)
+		if time.Now().After(deadline) {
+			t.Fatalf("page still served 5 s after Stop sharing: %s", resp.Status)
+		}
 	}
 }
 
