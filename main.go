@@ -34,9 +34,10 @@ import (
 )
 
 const usage = `usage:
-  segcast [INPUT...] [--no-audio] [--share] [--stats D]
+  segcast [INPUT...] [--no-audio] [--share] [--paused] [--stats D]
                                      open the window (sync pattern when no input);
-                                     --share starts sharing on the LAN at once;
+                                     --share starts sharing on the LAN at once,
+                                     --paused opens without starting playback;
                                      --stats logs preview counters every D (diagnostics)
   segcast probe [--json] [--budget B] INPUT...
                                      describe segments
@@ -484,6 +485,7 @@ func window(args []string) error {
 	m.register(fs)
 	noAudio := fs.Bool("no-audio", false, "never open an audio device (preview on the wall clock)")
 	shareLAN := fs.Bool("share", false, "start sharing on the LAN at once (the viewer page's link and QR code)")
+	paused := fs.Bool("paused", false, "open without starting playback")
 	stats := fs.Duration("stats", 0, "diagnostics: log the preview's and the loop's counters to stderr at this interval")
 	inputs, err := parse(fs, args)
 	if err != nil {
@@ -496,7 +498,7 @@ func window(args []string) error {
 	if runtime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		return errors.New("no display for the window (DISPLAY is not set); run it on a desktop, under xvfb-run, or use a subcommand (segcast help)")
 	}
-	opt := ui.Options{Pattern: m.pattern, Loop: m.loop, NoAudio: *noAudio, Share: *shareLAN, StatsEvery: *stats, Log: logger()}
+	opt := ui.Options{Pattern: m.pattern, Loop: m.loop, NoAudio: *noAudio, Share: *shareLAN, Paused: *paused, StatsEvery: *stats, Log: logger()}
 	// Only flags the user gave override the saved settings.
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {

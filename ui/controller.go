@@ -134,8 +134,11 @@ func newController(parent context.Context, a fyne.App, opt Options, e env) (*con
 			c.player.loop.Play()
 		}
 	}
-	c.list.autoplay = len(opt.Inputs) > 0
+	c.list.autoplay = len(opt.Inputs) > 0 && !opt.Paused
 	c.list.addPaths(opt.Inputs)
+	if opt.Paused {
+		c.player.loop.Pause()
+	}
 	// Started last, so the first frame shows what the options asked for.
 	c.player.start()
 	r.start(c.tick)
@@ -216,7 +219,8 @@ func (c *controller) refreshTick() {
 		c.lastLog = time.Now()
 		c.run.log.Info("preview stats", "shown", p.preview.shown.Load(),
 			"preview_dropped", p.preview.dropped.Load(), "loop_frames", ls.VideoFrames,
-			"skipped", ls.SkippedVideo, "late_audio", ls.LateAudio, "reduced", level)
+			"skipped", ls.SkippedVideo, "late_audio", ls.LateAudio, "reduced", level,
+			"memory_used", p.store.Used())
 		if streaming {
 			e := avsync.NewSendError(c.stream.sess.SendErrors())
 			c.run.log.Info("stream stats", "viewers", c.stream.connected(),

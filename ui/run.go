@@ -41,6 +41,9 @@ type Options struct {
 	Budget int64
 	// Share starts sharing on the LAN at once (`segcast --share`).
 	Share bool
+	// Paused opens the window without starting playback (`segcast
+	// --paused`): the pattern paused at its start, inputs stopped.
+	Paused bool
 	// NoAudio never opens an audio device: the preview runs on the wall
 	// clock and the status bar says "no audio device".
 	NoAudio bool
@@ -70,6 +73,9 @@ func Run(args []string, opt Options) error {
 	// Keep the Go heap near the memory budget (the process's, so set here).
 	engine.LimitHeap(c.player.store.Budget())
 	c.fitScreen(screenSize())
+	if err := lowerUIThreadPriority(); err != nil {
+		c.run.log.Warn("lower the UI thread's priority", "err", err)
+	}
 	c.win.ShowAndRun()
 	return nil
 }

@@ -349,6 +349,7 @@ func (s *streamPanel) toggleShare() {
 		return
 	}
 	s.share = ls
+	s.run.log.Info("share link", "url", ls.url, "whep", ls.whep)
 	s.paste.Close(0) // the link and its QR code in view
 	s.link.show(ls)
 	s.say("")
