@@ -87,12 +87,13 @@ func newPreview(clock engine.Clock, do func(func()), onSeek func(time.Duration))
 		wave:    newWaveView(onSeek),
 		label:   widget.NewLabel("--:--:--:--"),
 		frames:  make(chan engine.VideoFrame, 8),
-		strip:   newWaveStrip(),
+
 		local:   newLocalSync(),
 		pics:    newBufPool(previewRing),
 		strips:  newBufPool(previewRing),
 		onShown: func(float32) {},
 	}
+	p.strip = newWaveStrip(p.envelopeReady)
 	p.img.FillMode = canvas.ImageFillContain
 	p.img.ScaleMode = canvas.ImageScaleFastest
 	p.img.SetMinSize(fyne.NewSize(320, 180))
@@ -180,7 +181,7 @@ func (p *preview) run(ctx context.Context) {
 				p.strips.put(old)
 			}
 			p.wave.img.Image = strip
-			p.wave.headNS, p.wave.durNS = headNS, durNS
+			p.wave.seg, p.wave.headNS, p.wave.durNS = seg, headNS, durNS
 			p.wave.img.Refresh()
 			if p.label.Text != text {
 				p.label.SetText(text)
@@ -192,6 +193,23 @@ func (p *preview) run(ctx context.Context) {
 			p.onShown(level)
 		})
 	}
+}
+
+// envelopeReady redraws the strip when the sound of the segment it shows
+// has just been read (paused, no new frame would redraw it).
+func (p *preview) envelopeReady(seg *engine.Segment) {
+	p.do(func() {
+		if p.wave.seg != seg {
+			return
+		}
+		img := image.NewRGBA(image.Rect(0, 0, waveWidth, waveHeight))
+		p.strip.draw(img, seg, p.wave.headNS)
+		if old, ok := p.wave.img.Image.(*image.RGBA); ok {
+			p.strips.put(old)
+		}
+		p.wave.img.Image = img
+		p.wave.img.Refresh()
+	})
 }
 
 // show puts rgba on screen (UI thread), giving the old picture back.

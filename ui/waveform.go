@@ -65,10 +65,11 @@ type waveStrip struct {
 	env   map[*engine.Segment]*envelope
 	order []*engine.Segment // oldest first
 	busy  map[*engine.Segment]bool
+	ready func(*engine.Segment) // called (on the computing goroutine) when an envelope is done
 }
 
-func newWaveStrip() *waveStrip {
-	return &waveStrip{env: map[*engine.Segment]*envelope{}, busy: map[*engine.Segment]bool{}}
+func newWaveStrip(ready func(*engine.Segment)) *waveStrip {
+	return &waveStrip{env: map[*engine.Segment]*envelope{}, busy: map[*engine.Segment]bool{}, ready: ready}
 }
 
 // envelope returns seg's envelope, nil while it is being computed.
@@ -86,7 +87,6 @@ func (w *waveStrip) envelope(seg *engine.Segment) *envelope {
 		go func() {
 			e := envelopeOf(seg.Audio)
 			w.mu.Lock()
-			defer w.mu.Unlock()
 			delete(w.busy, seg)
 			if len(w.order) == waveCacheSegs {
 				delete(w.env, w.order[0])
@@ -94,6 +94,10 @@ func (w *waveStrip) envelope(seg *engine.Segment) *envelope {
 			}
 			w.env[seg] = e
 			w.order = append(w.order, seg)
+			w.mu.Unlock()
+			if w.ready != nil {
+				w.ready(seg)
+			}
 		}()
 	}
 	return nil
@@ -164,7 +168,8 @@ type waveView struct {
 	widget.BaseWidget
 	img    *canvas.Image
 	onSeek func(time.Duration)
-	headNS int64 // what the strip shows (UI thread)
+	seg    *engine.Segment // what the strip shows (UI thread)
+	headNS int64
 	durNS  int64 // the segment's length, 0 for none
 }
 

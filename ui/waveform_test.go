@@ -32,7 +32,7 @@ func TestWaveformShowsSoundAroundHead(t *testing.T) {
 		samples[i] = 30000
 	}
 	seg := &engine.Segment{Name: "burst", Rate: engine.Rate30, Frames: emptyFrames{}, Audio: engine.NewPCM(samples, 1)}
-	w := newWaveStrip()
+	w := newWaveStrip(nil)
 	waitEnvelope(t, w, seg)
 	img := image.NewRGBA(image.Rect(0, 0, waveWidth, waveHeight))
 	loudCols := func() []int {
@@ -71,7 +71,7 @@ func TestWaveformShowsSoundAroundHead(t *testing.T) {
 // their times: at 30 fps both at every whole second.
 func TestWaveformPatternMarks(t *testing.T) {
 	seg := pattern.New(64, 36, engine.Rate2997, 10*time.Second)
-	w := newWaveStrip()
+	w := newWaveStrip(nil)
 	waitEnvelope(t, w, seg)
 	img := image.NewRGBA(image.Rect(0, 0, waveWidth, waveHeight))
 	head := int64(3_100_000_000) // no mark under the head line
