@@ -304,3 +304,47 @@ func TestViewerRowTexts(t *testing.T) {
 }
 
 func webrtcType(s string) (webrtc.ICECandidateType, error) { return webrtc.NewICECandidateType(s) }
+
+// F opens the preview fullscreen, showing the same picture; Escape there
+// closes it. The title bar names the segment on air; a click on the
+// waveform seeks to the time under it.
+func TestFullscreenTitleAndWaveClick(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.key(fyne.KeyF)
+	h.onUI(func() {
+		if h.c.full == nil || h.c.player.preview.full == nil {
+			t.Fatal("F did not open the fullscreen preview")
+		}
+		if !h.c.full.FullScreen() {
+			t.Error("the preview window is not fullscreen")
+		}
+	})
+	h.waitFor("the fullscreen picture", func() bool {
+		img := h.c.player.preview.full.Image
+		return img != nil && img == h.c.player.preview.img.Image
+	})
+	h.onUI(func() { h.c.full.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape}) })
+	h.onUI(func() {
+		if h.c.full != nil {
+			t.Error("Escape did not close the fullscreen preview")
+		}
+	})
+	h.waitFor("the title", func() bool { return strings.HasPrefix(h.c.win.Title(), "Sync pattern") })
+
+	h.onUI(func() { h.c.player.loop.Pause() })
+	var head int64
+	h.waitFor("the strip to show the paused head", func() bool {
+		head = h.c.player.preview.wave.headNS
+		return h.c.player.preview.wave.durNS > 0
+	})
+	h.onUI(func() {
+		w := h.c.player.preview.wave
+		w.Resize(fyne.NewSize(waveWidth, waveHeight))
+		// 100 columns right of the head: 500 ms later.
+		w.Tapped(&fyne.PointEvent{Position: fyne.NewPos(waveHead+100, 10)})
+		want := time.Duration(head + 100*waveColNS)
+		if got := h.c.player.loop.Position().Offset; got != want {
+			t.Errorf("waveform click: offset %v, want %v", got, want)
+		}
+	})
+}
