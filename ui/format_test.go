@@ -99,7 +99,13 @@ func TestPresetWhileStreaming(t *testing.T) {
 func TestCountersQuietWhenPaused(t *testing.T) {
 	h := newHarness(t, Options{})
 	h.onUI(func() { h.c.player.loop.Pause() })
-	time.Sleep(300 * time.Millisecond)
+	// Frames handed over before the pause may still be on their way to
+	// the screen on a busy machine: wait until none has come for 500 ms.
+	for last, since := int64(-1), time.Now(); time.Since(since) < 500*time.Millisecond; time.Sleep(50 * time.Millisecond) {
+		if n := h.c.player.preview.shown.Load(); n != last {
+			last, since = n, time.Now()
+		}
+	}
 	var ls0 engine.LoopStats
 	var shown0, dropped0 int64
 	h.onUI(func() {
