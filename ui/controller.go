@@ -206,6 +206,7 @@ func (c *controller) refreshTick() {
 	c.ticks++
 	c.refresh()
 	c.stream.refresh()
+	c.stream.health.setOnAir(c.stream.sess != nil, c.stream.connected())
 	if c.ticks%healthTicks != 0 {
 		return
 	}

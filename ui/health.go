@@ -78,24 +78,11 @@ const theme14 = 14
 // update shows the state; it returns the preview load level the stream's
 // health allows (previewFull … previewSkipOdd), given the current one.
 func (h *health) update(st rtc.SessionStats, streaming bool, viewers int, ls engine.LoopStats, level int32) int32 {
-	state, col := "OFF AIR", readyColour
-	switch {
-	case streaming && viewers > 0:
-		state, col = "● ON AIR", onAirColour
-	case streaming:
-		state = "READY"
-	}
-	if state != h.lastState {
-		h.lastState = state
-		h.badgeText.Text = state
-		h.badgeBG.FillColor = col
-		h.badgeText.Refresh()
-		h.badgeBG.Refresh()
-	}
+	h.setOnAir(streaming, viewers)
 	// Not streaming: a line that does not change, so an idle window
 	// does not redraw it every second.
 	cpu := h.cpu.sample()
-	line := "Not streaming: share the link or paste an offer."
+	line := "Not streaming"
 	now := healthCounts{skipped: ls.SkippedVideo, lateAudio: ls.LateAudio}
 	p99 := time.Duration(0)
 	if streaming {
@@ -150,6 +137,25 @@ func (h *health) update(st rtc.SessionStats, streaming bool, viewers int, ls eng
 		}
 	}
 	return level
+}
+
+// setOnAir shows the badge: ON AIR with a viewer connected, READY while
+// streaming to nobody, OFF AIR otherwise.
+func (h *health) setOnAir(streaming bool, viewers int) {
+	state, col := "OFF AIR", readyColour
+	switch {
+	case streaming && viewers > 0:
+		state, col = "● ON AIR", onAirColour
+	case streaming:
+		state = "READY"
+	}
+	if state != h.lastState {
+		h.lastState = state
+		h.badgeText.Text = state
+		h.badgeBG.FillColor = col
+		h.badgeText.Refresh()
+		h.badgeBG.Refresh()
+	}
 }
 
 // cpuMeter turns the process's CPU time into a share of one core between

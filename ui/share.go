@@ -24,9 +24,9 @@ type lanShare struct {
 }
 
 // qrModule is the QR code's module size in pixels: whole pixels per
-// module keep it sharp and readable from a screen (about 180 px for a LAN
-// URL with its token).
-const qrModule = 4
+// module keep it sharp and readable from a screen (about 135 px for a LAN
+// URL with its token, small enough to stay in view on a 720-line screen).
+const qrModule = 3
 
 // startLANShare serves sess's viewers on addr ("" = :8787, with URLs
 // naming the LAN address).

@@ -78,12 +78,49 @@ func TestSmokeLayoutScreens(t *testing.T) {
 				t.Errorf("viewer row's dot at %v: want it in the right half of the %v screen", dot, size)
 			}
 			if url2 := decodeQR(shot); url2 != url {
-				t.Errorf("with a viewer the QR code reads %q, want %q (still fully in view)", url2, url)
+				t.Errorf("with a viewer the QR code reads %q, want %q", url2, url)
+			}
+			if w, h := qrBox(shot); w < 100 || w-h > 3 || h-w > 3 {
+				t.Errorf("the QR code's white square is %d×%d: not all of it is in view", w, h)
 			}
 			saveShot(t, shot, "viewer")
 			t.Logf("QR code reads %s; connected viewer's dot at %v", url, dot)
 		})
 	}
+}
+
+// qrBox measures the white square the QR code sits in (its quiet zone
+// included), from the finder patterns outwards: a code cut off by the
+// edge of its panel is not square.
+func qrBox(img *image.RGBA) (w, h int) {
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return 0, 0
+	}
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
+	if err != nil || len(res.GetResultPoints()) < 3 {
+		return 0, 0
+	}
+	pts := res.GetResultPoints() // bottom-left, top-left, top-right finder centres
+	inCode := func(x, y int) bool { // white or black: the code and its quiet zone
+		c := img.RGBAAt(x, y)
+		return (c.R > 200 && c.G > 200 && c.B > 200) || (c.R < 8 && c.G < 8 && c.B < 8)
+	}
+	walk := func(x, y, dx, dy int) int {
+		for inCode(x+dx, y+dy) && image.Pt(x+dx, y+dy).In(img.Bounds()) {
+			x, y = x+dx, y+dy
+		}
+		if dx != 0 {
+			return x
+		}
+		return y
+	}
+	bl, tl, tr := pts[0], pts[1], pts[2]
+	x0 := walk(int(tl.GetX()), int(tl.GetY()), -1, 0)
+	y0 := walk(int(tl.GetX()), int(tl.GetY()), 0, -1)
+	x1 := walk(int(tr.GetX()), int(tr.GetY()), 1, 0)
+	y1 := walk(int(bl.GetX()), int(bl.GetY()), 0, 1)
+	return x1 - x0 + 1, y1 - y0 + 1
 }
 
 // decodeQR reads the QR code in img ("" when there is none readable).

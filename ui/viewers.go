@@ -55,7 +55,7 @@ func newViewerList(s *streamPanel) *viewerList {
 	v.empty.Wrapping = fyne.TextWrapWord
 	v.box = container.NewVBox(v.empty)
 	scroll := container.NewVScroll(v.box)
-	scroll.SetMinSize(fyne.NewSize(0, 132))
+	scroll.SetMinSize(fyne.NewSize(0, 104))
 	v.content = container.NewBorder(container.NewVBox(widget.NewSeparator(), v.title), nil, nil, nil, scroll)
 	return v
 }
@@ -139,7 +139,7 @@ func (v *viewerList) texts(r *viewerRow, info rtc.ViewerInfo, now time.Time) (st
 	switch info.State {
 	case rtc.ViewerConnected:
 		r.connectedAt, r.lostAt = now, time.Time{}
-		state = "● connected"
+		state = "connected"
 	case rtc.ViewerConnecting:
 		if !r.connectedAt.IsZero() {
 			if r.lostAt.IsZero() {
