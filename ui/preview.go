@@ -81,12 +81,12 @@ type preview struct {
 
 func newPreview(clock engine.Clock, do func(func()), onSeek func(time.Duration)) *preview {
 	p := &preview{
-		clock:   clock,
-		do:      do,
-		img:     canvas.NewImageFromImage(image.NewRGBA(image.Rect(0, 0, 16, 9))),
-		wave:    newWaveView(onSeek),
-		label:   widget.NewLabel("--:--:--:--"),
-		frames:  make(chan engine.VideoFrame, 8),
+		clock:  clock,
+		do:     do,
+		img:    canvas.NewImageFromImage(image.NewRGBA(image.Rect(0, 0, 16, 9))),
+		wave:   newWaveView(onSeek),
+		label:  widget.NewLabel("--:--:--:--"),
+		frames: make(chan engine.VideoFrame, 8),
 
 		local:   newLocalSync(),
 		pics:    newBufPool(previewRing),

@@ -101,7 +101,7 @@ func qrBox(img *image.RGBA) (w, h int) {
 	if err != nil || len(res.GetResultPoints()) < 3 {
 		return 0, 0
 	}
-	pts := res.GetResultPoints() // bottom-left, top-left, top-right finder centres
+	pts := res.GetResultPoints()    // bottom-left, top-left, top-right finder centres
 	inCode := func(x, y int) bool { // white or black: the code and its quiet zone
 		c := img.RGBAAt(x, y)
 		return (c.R > 200 && c.G > 200 && c.B > 200) || (c.R < 8 && c.G < 8 && c.B < 8)
