@@ -276,7 +276,7 @@ func TestViewerRowTexts(t *testing.T) {
 		t.Errorf("connected: %q / %q", st, d)
 	}
 	info.State = rtc.ViewerConnecting
-	st, d = v.texts(r, info, now.Add(5*time.Second))
+	_, _ = v.texts(r, info, now.Add(5*time.Second)) // the loss is noticed here
 	st, d = v.texts(r, info, now.Add(9*time.Second))
 	if !strings.Contains(st, "connection lost 4s ago") || strings.Contains(d, "kbit/s") {
 		t.Errorf("lost: %q / %q, want the loss and no bitrate", st, d)

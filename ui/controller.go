@@ -54,7 +54,6 @@ type controller struct {
 	app        fyne.App
 	win        fyne.Window
 	set        settings
-	env        env
 	statsEvery time.Duration
 
 	player *player
@@ -93,7 +92,7 @@ func newController(parent context.Context, a fyne.App, opt Options, e env) (*con
 			return a.OpenURL(u)
 		}
 	}
-	c := &controller{run: r, cancel: cancel, app: a, env: e, statsEvery: opt.StatsEvery}
+	c := &controller{run: r, cancel: cancel, app: a, statsEvery: opt.StatsEvery}
 	c.set = loadSettings(a.Preferences())
 	if err := c.set.override(opt); err != nil {
 		cancel()
