@@ -287,8 +287,9 @@ func viewerButtons(s *streamPanel, id string) (drift, closeBtn *widget.Button) {
 	if r == nil {
 		return nil, nil
 	}
-	right := r.obj.(*fyne.Container).Objects[1].(*fyne.Container) // Border: centre, then right
-	return right.Objects[0].(*widget.Button), right.Objects[1].(*widget.Button)
+	line := r.obj.(*fyne.Container).Objects[0].(*fyne.Container) // the first line, a Border
+	buttons := line.Objects[2].(*fyne.Container)                 // Border: centre, left, right
+	return buttons.Objects[0].(*widget.Button), buttons.Objects[1].(*widget.Button)
 }
 
 // The settings dialog opens over the window with every field.

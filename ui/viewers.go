@@ -125,8 +125,9 @@ func (v *viewerList) newRow(id string) *viewerRow {
 	r.detail.Truncation = fyne.TextTruncateEllipsis
 	drift := widget.NewButton("Drift…", func() { v.s.openViewerDrift(id) })
 	closeBtn := widget.NewButtonWithIcon("", theme.CancelIcon(), func() { v.s.closeViewer(id) })
-	state := container.NewBorder(nil, nil, container.NewCenter(r.dot), nil, r.state)
-	r.obj = container.NewBorder(nil, nil, nil, container.NewHBox(drift, closeBtn), container.NewVBox(state, r.detail))
+	// The buttons share the first line; the figures get the width.
+	buttons := container.NewHBox(drift, closeBtn)
+	r.obj = container.NewVBox(container.NewBorder(nil, nil, container.NewCenter(r.dot), buttons, r.state), r.detail)
 	return r
 }
 
@@ -164,8 +165,8 @@ func (v *viewerList) texts(r *viewerRow, info rtc.ViewerInfo, now time.Time) (st
 	if info.RTT > 0 {
 		rtt = fmt.Sprintf("%.0f ms", float64(info.RTT)/float64(time.Millisecond))
 	}
-	return state, fmt.Sprintf("%s · %d kbit/s · RTT %s · loss %.1f %%",
-		path, info.BitrateBps/1000, rtt, 100*info.PacketLoss)
+	return state, fmt.Sprintf("%d kbit/s · RTT %s · loss %.1f %% · %s",
+		info.BitrateBps/1000, rtt, 100*info.PacketLoss, path)
 }
 
 func orDash(s string) string {
