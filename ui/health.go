@@ -75,7 +75,7 @@ func newHealth() *health {
 const theme14 = 14
 
 // update shows the state; it returns the preview load level the stream's
-// health allows (previewFull … previewSkipOdd), given the current one.
+// health allows (previewFull … previewTrickle), given the current one.
 func (h *health) update(st rtc.SessionStats, streaming bool, viewers int, ls engine.LoopStats, level int32) int32 {
 	h.setOnAir(streaming, viewers)
 	// Not streaming: a line that does not change, so an idle window
@@ -115,7 +115,7 @@ func (h *health) update(st rtc.SessionStats, streaming bool, viewers int, ls eng
 	switch {
 	case trouble != "" && streaming:
 		h.calm = 0
-		level = min(level+1, previewSkipOdd)
+		level = min(level+1, previewTrickle)
 		trouble += " · preview reduced"
 	case trouble == "":
 		h.calm++

@@ -27,7 +27,12 @@ const (
 	previewFull    = 0 // every frame at the size it is shown
 	previewHalf    = 1 // every frame at half that size
 	previewSkipOdd = 2 // half size, every other frame
+	previewTrickle = 3 // half size, one frame in trickleEvery
 )
+
+// trickleEvery is the frames between those the preview shows at
+// previewTrickle: two a second at 30 fps.
+const trickleEvery = 15
 
 // frameKey is what a frame shows: a frame equal to the last one queued
 // (paused, stopped, a slower source) is not drawn again.
@@ -62,7 +67,7 @@ type preview struct {
 	delay     atomic.Int64 // ns added to deadlines (output latency when streaming)
 	shown     atomic.Int64 // frames handed to the UI thread
 	dropped   atomic.Int64 // frames the preview could not keep up with (playing only)
-	reduced   atomic.Int32 // previewFull, previewHalf or previewSkipOdd
+	reduced   atomic.Int32 // previewFull … previewTrickle
 	showW     atomic.Int32 // pixels the picture is shown across (0: unknown)
 	mediaBase atomic.Int64 // ns added to media times in the local sync log (see player.swap)
 
@@ -130,7 +135,8 @@ func (p *preview) WriteVideo(f *engine.VideoFrame) {
 	if key == p.lastKey {
 		return
 	}
-	if p.reduced.Load() >= previewSkipOdd && f.Seq%2 == 1 {
+	switch r := p.reduced.Load(); {
+	case r >= previewTrickle && f.Seq%trickleEvery != 0, r == previewSkipOdd && f.Seq%2 == 1:
 		return // given up for the stream's sake, not dropped
 	}
 	select {
