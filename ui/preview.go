@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"image/draw"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/widget"
-	xdraw "golang.org/x/image/draw"
 
 	"segcast/engine"
 )
@@ -238,15 +236,17 @@ func (p *preview) show(rgba *image.RGBA) {
 	}
 }
 
-// convert turns an I420 frame into RGBA in the next ring buffer, at the
-// size it is shown (never larger than the frame; half that when reduced),
-// or returns the previous result for the same image at the same size.
+// convert turns an I420 frame into RGBA in the next ring buffer, shrunk
+// by a whole factor to about the size it is shown (never larger than the
+// frame; half that when reduced), or returns the previous result for the
+// same image at the same size.
 func (p *preview) convert(ctx context.Context, src *image.YCbCr) (*image.RGBA, error) {
 	if src == nil {
 		return nil, nil
 	}
 	b := src.Bounds()
-	size := previewSize(b.Size(), int(p.showW.Load()), p.reduced.Load() >= previewHalf)
+	f := shrinkFactor(b.Dx(), int(p.showW.Load()), p.reduced.Load() >= previewHalf)
+	size := image.Pt(b.Dx()/f, b.Dy()/f)
 	if src == p.lastSrc && size == p.lastSize {
 		return p.lastImg, nil
 	}
@@ -254,32 +254,9 @@ func (p *preview) convert(ctx context.Context, src *image.YCbCr) (*image.RGBA, e
 	if err != nil {
 		return nil, err
 	}
-	if size == b.Size() {
-		// image/draw has a fast path for YCbCr onto RGBA.
-		draw.Draw(dst, dst.Bounds(), src, b.Min, draw.Src)
-	} else {
-		// x/image/draw has one for scaling YCbCr onto RGBA.
-		xdraw.ApproxBiLinear.Scale(dst, dst.Bounds(), src, b, xdraw.Src, nil)
-	}
+	toRGBA(dst, src, f)
 	p.lastSrc, p.lastSize, p.lastImg = src, size, dst
 	return dst, nil
-}
-
-// previewSize is the RGBA size for a frame of size src shown showW pixels
-// across (0: unknown, full size), halved when reduced.
-func previewSize(src image.Point, showW int, reduced bool) image.Point {
-	w := src.X
-	if showW > 0 && showW < w {
-		w = showW
-	}
-	if reduced {
-		w /= 2
-	}
-	w = max(w, 16)
-	if w >= src.X {
-		return src
-	}
-	return image.Pt(w, max(src.Y*w/src.X, 2))
 }
 
 // describe is the label under the picture: segment, its timecode and
