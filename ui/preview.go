@@ -61,6 +61,11 @@ type preview struct {
 	onShown func(level float32)
 	// full is the fullscreen view's image (UI thread), nil when closed.
 	full *canvas.Image
+	// The label's latest text, when it last changed and the timer of a
+	// pending change (UI thread, setLabel).
+	labelText  string
+	labelAt    time.Time
+	labelTimer *time.Timer
 
 	delay     atomic.Int64 // ns added to deadlines (output latency when streaming)
 	shown     atomic.Int64 // frames handed to the UI thread
@@ -187,15 +192,41 @@ func (p *preview) run(ctx context.Context) {
 			p.wave.img.Image = strip
 			p.wave.seg, p.wave.headNS, p.wave.durNS = seg, headNS, durNS
 			p.wave.img.Refresh()
-			if p.label.Text != text {
-				p.label.SetText(text)
-			}
+			p.setLabel(text)
 			p.shown.Add(1)
 			now := p.clock.Now()
 			p.local.record(shownFrame{seq: f.Seq, mediaNS: f.MediaNS + p.mediaBase.Load(), late: now - due, at: now,
 				dropped: p.dropped.Load()})
 			p.onShown(level)
 		})
+	}
+}
+
+// labelEvery bounds how often the label under the picture changes while
+// frames flow: each new text is shaped and drawn anew, which costs more
+// than the picture at 30 fps with software GL. The last text always
+// shows (a step when paused changes it at once).
+const labelEvery = 250 * time.Millisecond
+
+// setLabel shows text now, or at most labelEvery after the last change
+// (UI thread).
+func (p *preview) setLabel(text string) {
+	p.labelText = text
+	if p.labelTimer != nil {
+		return // the pending change will show the latest text
+	}
+	if wait := labelEvery - time.Since(p.labelAt); wait > 0 {
+		p.labelTimer = time.AfterFunc(wait, func() {
+			p.do(func() {
+				p.labelTimer = nil
+				p.setLabel(p.labelText)
+			})
+		})
+		return
+	}
+	p.labelAt = time.Now()
+	if p.label.Text != text {
+		p.label.SetText(text)
 	}
 }
 
