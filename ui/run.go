@@ -3,9 +3,11 @@
 // actions into engine and rtc calls; it holds no media logic of its own.
 //
 // The player (player.go) owns the loop, its clock, the audio device and
-// the preview sink, and the one timing policy: which clock runs the loop
-// and how the preview is delayed while streaming. Each panel is built
-// from what it uses; the controller only wires them into the window.
+// the preview sink, and the one timing policy: which clock runs the loop,
+// how the preview is delayed while streaming, and how a new output format
+// becomes a new loop (swap). Each panel is built from what it uses; the
+// controller only wires them into the window (layout.go places them;
+// keys.go makes the transport's keys work whatever has focus).
 package ui
 
 import (
