@@ -39,7 +39,7 @@ func (r *runner) start(f func()) {
 }
 
 // tickEvery is how often the window looks at the play head and viewers;
-// healthEvery (a multiple) how often at CPU and counters.
+// every healthTicks-th tick it also looks at CPU and counters.
 const (
 	tickEvery   = 250 * time.Millisecond
 	healthTicks = 4
