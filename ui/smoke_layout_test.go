@@ -33,7 +33,17 @@ func TestSmokeLayoutScreens(t *testing.T) {
 	for _, size := range []image.Point{{1280, 720}, {960, 1040}} {
 		t.Run(fmt.Sprintf("%dx%d", size.X, size.Y), func(t *testing.T) {
 			display := startXvfbSize(t, size.X, size.Y)
-			exited, log := startApp(t, bin, display, "--no-audio", "--share")
+			// Any free port for the share (Settings → LAN address), so a
+			// server already on 8787 cannot fail the test.
+			home := t.TempDir()
+			prefs := filepath.Join(home, ".config", "fyne", AppID)
+			if err := os.MkdirAll(prefs, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(prefs, "preferences.json"), []byte(`{"lan_addr":":0"}`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, exited, log := startAppHome(t, home, bin, display, "--no-audio", "--share")
 			var url string
 			var shot *image.RGBA
 			deadline := time.Now().Add(60 * time.Second)
