@@ -36,8 +36,10 @@ import (
 )
 
 const usage = `usage:
-  segcast [INPUT...] [--no-audio] [--stats D]
+  segcast [INPUT...] [--no-audio] [--share] [--paused] [--stats D]
                                      open the window (sync pattern when no input);
+                                     --share starts sharing on the LAN at once,
+                                     --paused opens without starting playback;
                                      --stats logs preview counters every D (diagnostics)
   segcast probe [--json] [--budget B] INPUT...
                                      describe segments
@@ -59,6 +61,8 @@ const usage = `usage:
                                      measure A/V sync and latency in headless Chromium
 
 INPUT is a segment folder (images + WAV), a .y4m, a .wav, or an MP4/MOV/MKV/WebM.
+The output frame rate follows the first input's ("match source"; 30 for the
+pattern alone) unless --fps says otherwise.
 `
 
 // exitUsage is the status for bad arguments and bad files.
@@ -136,7 +140,7 @@ func newFlagSet(name string) *flag.FlagSet {
 func (m *mediaFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&m.pattern, "pattern", false, "use the built-in sync test pattern")
 	fs.BoolVar(&m.loop, "loop", false, "loop the playlist")
-	fs.StringVar(&m.fps, "fps", "30", "output frame rate (N or N/D), and the rate of inputs that don't say")
+	fs.StringVar(&m.fps, "fps", "", "output frame rate (N or N/D; default: the first input's, or 30), and the rate of inputs that don't say")
 	fs.StringVar(&m.size, "size", "", "output size WxH (default: the first input's, or 1280x720)")
 	fs.DurationVar(&m.duration, "duration", 0, "how long to run (0: the playlist's length, or until interrupted)")
 	fs.Int64Var(&m.budget, "budget", engine.DefaultBudget(), "memory budget for frames and sound, bytes")
@@ -173,13 +177,21 @@ type media struct {
 }
 
 func (m *mediaFlags) load(ctx context.Context, inputs []string) (*media, error) {
-	rate, err := engine.ParseRate(m.fps)
-	if err == nil {
-		err = engine.CheckFPS(rate)
+	// Match source: without --fps the output runs at the first input's
+	// rate (inputs that do not say have 30).
+	match := m.fps == ""
+	rate := engine.Rate30
+	if !match {
+		r, err := engine.ParseRate(m.fps)
+		if err == nil {
+			err = engine.CheckFPS(r)
+		}
+		if err != nil {
+			return nil, badInput("--fps: %v", err)
+		}
+		rate = r
 	}
-	if err != nil {
-		return nil, badInput("--fps: %v", err)
-	}
+	var err error
 	var size image.Point
 	if m.size != "" {
 		if size, err = engine.ParseSize(m.size); err != nil {
@@ -196,7 +208,7 @@ func (m *mediaFlags) load(ctx context.Context, inputs []string) (*media, error) 
 	store := engine.NewFrameStore(m.budget)
 	out := &media{rate: rate, size: size, store: store}
 	for _, in := range inputs {
-		seg, err := engine.Load(ctx, in, engine.LoadOptions{FPS: rate, Store: store, Size: out.size})
+		seg, err := engine.Load(ctx, in, engine.LoadOptions{FPS: out.rate, Store: store, Size: out.size})
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, err
@@ -205,6 +217,9 @@ func (m *mediaFlags) load(ctx context.Context, inputs []string) (*media, error) 
 		}
 		if out.size == (image.Point{}) && !m.ownSize {
 			out.size = image.Pt(seg.Width, seg.Height)
+		}
+		if match && len(out.segs) == 0 && seg.Rate.Valid() == nil {
+			out.rate = seg.Rate
 		}
 		out.segs = append(out.segs, seg)
 	}
@@ -216,7 +231,7 @@ func (m *mediaFlags) load(ctx context.Context, inputs []string) (*media, error) 
 		if d == 0 {
 			d = pattern.DefaultLength
 		}
-		out.segs = append([]*engine.Segment{pattern.New(out.size.X, out.size.Y, rate, d)}, out.segs...)
+		out.segs = append([]*engine.Segment{pattern.New(out.size.X, out.size.Y, out.rate, d)}, out.segs...)
 	}
 	return out, nil
 }
@@ -385,20 +400,56 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	clock := engine.NewWallClock()
-	loop := md.newLoop(clock, m.loop || m.pattern)
-	// With no input Play does nothing: the idle card until something is pushed.
-	loop.Play()
+	looping := m.loop || m.pattern || len(inputs) == 0
+	loop := md.newLoop(clock, looping)
 	hub := measure.NewHub(clock, logger()) // the viewer page's sync channel
 	defer hub.Close()
+	observers := []rtc.Observer{hub}
+	if looping {
+		loop.Play() // round and round: a viewer joins it live
+	} else {
+		observers = append(observers, startOnJoin{loop})
+	}
 	return share.Serve(ctx, loop, share.ServeOptions{
 		Config: rtc.Config{
 			Width: md.size.X, Height: md.size.Y, Rate: md.rate, Clock: clock,
-			ICEServers: ice, Log: logger(), Observers: []rtc.Observer{hub},
+			ICEServers: ice, Log: logger(), Observers: observers,
 		},
 		Addr: *listen, Duration: m.duration, Out: stdout, StatsFile: *statsFile,
 		Control: share.ControlOptions{Addr: *controlListen, WatchDir: *watch, Store: md.store},
 	})
 }
+
+// startOnJoin is serve's start without --loop. One encode feeds every
+// viewer, so all see one timeline: a viewer who connects while the
+// playlist plays joins it live; one who connects while nothing plays
+// (before the first viewer, or after the playlist has ended) starts it
+// from the top, instead of facing the idle card. Played from server
+// start, a once-through playlist would be over before most viewers came.
+type startOnJoin struct{ loop *engine.Loop }
+
+// joinWait bounds how long startOnJoin waits for a new viewer to connect.
+const joinWait = 30 * time.Second
+
+func (j startOnJoin) ViewerCreated(v *rtc.Viewer) {
+	go func() {
+		for end := time.Now().Add(joinWait); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+			switch v.State() {
+			case rtc.ViewerConnected:
+				if !j.loop.Position().Playing {
+					j.loop.Stop() // rewind
+					j.loop.Play()
+				}
+				return
+			case rtc.ViewerFailed, rtc.ViewerClosed:
+				return
+			}
+		}
+	}()
+}
+
+func (startOnJoin) ViewerClosed(*rtc.Viewer) {}
+func (startOnJoin) Sent(rtc.SentItem)        {}
 
 func measureCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlagSet("measure")
@@ -457,6 +508,8 @@ func window(args []string) error {
 	var m mediaFlags
 	m.register(fs)
 	noAudio := fs.Bool("no-audio", false, "never open an audio device (preview on the wall clock)")
+	shareLAN := fs.Bool("share", false, "start sharing on the LAN at once (the viewer page's link and QR code)")
+	paused := fs.Bool("paused", false, "open without starting playback")
 	stats := fs.Duration("stats", 0, "diagnostics: log the preview's and the loop's counters to stderr at this interval")
 	inputs, err := parse(fs, args)
 	if err != nil {
@@ -469,7 +522,7 @@ func window(args []string) error {
 	if runtime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		return errors.New("no display for the window (DISPLAY is not set); run it on a desktop, under xvfb-run, or use a subcommand (segcast help)")
 	}
-	opt := ui.Options{Pattern: m.pattern, Loop: m.loop, NoAudio: *noAudio, StatsEvery: *stats, Log: logger()}
+	opt := ui.Options{Pattern: m.pattern, Loop: m.loop, NoAudio: *noAudio, Share: *shareLAN, Paused: *paused, StatsEvery: *stats, Log: logger()}
 	// Only flags the user gave override the saved settings.
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {

@@ -759,8 +759,45 @@ export function drawPlot(canvas, rows) {
   last.forEach((r, i) => g.fillRect(i * 3, y(r.offset_ms) - 1, 3, 3));
 }
 
+// ---- Connection state as the viewer sees it ----
+
+// byeReason is the reason of an app "bye" message (string or object), or
+// null for any other message.
+export function byeReason(data) {
+  let m = data;
+  if (typeof data === 'string') {
+    try { m = JSON.parse(data); } catch { return null; }
+  }
+  if (!m || typeof m !== 'object' || m.t !== 'bye') return null;
+  return typeof m.reason === 'string' && m.reason ? m.reason.slice(0, 200) : 'The host ended the stream.';
+}
+
+// viewerStatus maps what the page knows to what it shows: the pill's
+// label, whether the stream has ended (for good: the page stops and says
+// why) and the reason. state is the PeerConnection's connectionState;
+// wasConnected whether it has been connected; bye the host's reason if it
+// said goodbye; syncClosed whether the sync channel closed while
+// connected (the host closed the connection).
+export function viewerStatus({ state, wasConnected = false, bye = null, syncClosed = false }) {
+  if (bye) return { label: 'ended', ended: true, reason: bye };
+  switch (state) {
+    case 'connected':
+      if (syncClosed) return { label: 'ended', ended: true, reason: 'The host closed the connection.' };
+      return { label: 'connected', ended: false, reason: '' };
+    case 'disconnected':
+      return { label: 'reconnecting', ended: false, reason: 'The connection was interrupted; waiting for it to come back…' };
+    case 'failed':
+      return { label: 'ended', ended: true, reason: wasConnected ? 'The connection to the host was lost.' : 'Could not connect to the host.' };
+    case 'closed':
+      return { label: 'ended', ended: true, reason: 'The stream has ended.' };
+    default:
+      return { label: state || 'new', ended: false, reason: '' };
+  }
+}
+
 // For classic scripts in the page.
 globalThis.SegcastMeasure = {
+  byeReason, viewerStatus,
   Measurer, OnsetDetector, TrackOnsets, detectOnsets, readPatternIndex, isFlash, codeWord, pairFlashes,
   statsFromReport, contextToPageMs, summarise, driftPerMinute, drawPlot,
 };

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import {
   readPatternIndex, isFlash, codeWord, crc8, cellX, codeBand, detectOnsets, OnsetDetector, TrackOnsets, stampOnPageClock,
   pairFlashes, statsFromReport, contextToPageMs, summarise, quantile, driftPerMinute,
-  rtpDiff, timelineOffset, LipSyncTrim, NTP_UNIX_MS, AUDIO_FRAME_MS,
+  rtpDiff, timelineOffset, LipSyncTrim, NTP_UNIX_MS, AUDIO_FRAME_MS, byeReason, viewerStatus,
 } from './measure.js';
 
 // patternFrame draws what engine/pattern.go draws for frame k (teal-ish
@@ -295,4 +295,25 @@ test('LipSyncTrim keeps its targets within maxMs and maxHoldMs past where they b
   const v = new LipSyncTrim({ gain: 1, maxHoldMs: 100 });
   for (let i = 0; i < 50; i++) v.update(20, 30, 50);
   assert.equal(v.video, 150, 'video delayed at most 100 ms past its start');
+});
+
+test('byeReason reads the host\'s goodbye and nothing else', () => {
+  assert.equal(byeReason('{"t":"bye","reason":"The host stopped sharing."}'), 'The host stopped sharing.');
+  assert.equal(byeReason({ t: 'bye' }), 'The host ended the stream.');
+  assert.equal(byeReason({ t: 'bye', reason: 'x'.repeat(500) }).length, 200);
+  for (const other of ['{"t":"ping","id":1}', 'not json', null, 42, { t: 'map' }]) assert.equal(byeReason(other), null);
+});
+
+test('viewerStatus says when the stream has ended, and why', () => {
+  assert.deepEqual(viewerStatus({ state: 'connected' }), { label: 'connected', ended: false, reason: '' });
+  assert.equal(viewerStatus({ state: 'connected', bye: 'The host stopped sharing.' }).reason, 'The host stopped sharing.');
+  assert.equal(viewerStatus({ state: 'connected', bye: 'bye' }).ended, true);
+  assert.equal(viewerStatus({ state: 'connected', syncClosed: true }).ended, true);
+  const lost = viewerStatus({ state: 'disconnected', wasConnected: true });
+  assert.equal(lost.ended, false);
+  assert.equal(lost.label, 'reconnecting');
+  assert.match(viewerStatus({ state: 'failed', wasConnected: true }).reason, /lost/);
+  assert.match(viewerStatus({ state: 'failed' }).reason, /Could not connect/);
+  assert.equal(viewerStatus({ state: 'closed' }).ended, true);
+  assert.deepEqual(viewerStatus({ state: 'checking' }), { label: 'checking', ended: false, reason: '' });
 });

@@ -22,6 +22,9 @@ type LoadOptions struct {
 	// Size is the output frame size; frames of another size are scaled to
 	// fit with black bars. Zero keeps the input's own size.
 	Size image.Point
+	// Fill scales frames of another shape to cover Size, cropping the
+	// overflow (centred), instead of fitting them with bars.
+	Fill bool
 	// Progress, when set, is called after each frame with the frames done
 	// and the total expected (an estimate for video files; it never falls
 	// below done). It is not called for sound-only input.
@@ -228,7 +231,7 @@ func (l *loader) fit(img *image.YCbCr) (*image.YCbCr, error) {
 	if img.Rect.Size() != l.in {
 		return nil, fmt.Errorf("frame is %dx%d, want %dx%d", img.Rect.Dx(), img.Rect.Dy(), l.in.X, l.in.Y)
 	}
-	return letterbox(img, l.out), nil
+	return fitFrame(img, l.out, l.opt.Fill), nil
 }
 
 // add scales one input frame to the output size and stores it. It
@@ -349,6 +352,9 @@ func (l *loader) readWAV(seg *Segment, f *wavFile) error {
 // finish completes seg with the frames loaded.
 func (l *loader) finish(seg *Segment) *Segment {
 	seg.Width, seg.Height = l.out.X, l.out.Y
+	if l.done() > 0 {
+		seg.SourceWidth, seg.SourceHeight = l.in.X, l.in.Y
+	}
 	if n := l.done(); l.opt.Progress != nil && l.total > n {
 		l.opt.Progress(n, n) // the estimate was too high: end the bar at 100%
 	}

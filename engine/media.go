@@ -60,6 +60,9 @@ type Segment struct {
 	Height int
 	Frames FrameSource // never nil; may have Len 0 for audio-only input
 	Audio  Audio       // nil when the input has no sound
+	// SourceWidth and SourceHeight are the input's own picture size, before
+	// scaling to Width×Height (0 when it has no picture).
+	SourceWidth, SourceHeight int
 	// SourceAudioRate and SourceChannels describe the sound before
 	// resampling (0 when there is none).
 	SourceAudioRate int

@@ -62,6 +62,54 @@ func letterbox(src *image.YCbCr, out image.Point) *image.YCbCr {
 	return dst
 }
 
+// cropRect is the part of a src-sized picture that covers an out-sized
+// frame with its aspect kept: the whole of one side, the other trimmed
+// equally at both ends, on even coordinates so that the 4:2:0 chroma
+// planes line up.
+func cropRect(src, out image.Point) image.Rectangle {
+	w, h := src.X, src.Y
+	if src.X*out.Y > out.X*src.Y { // wider than the frame: trim left and right
+		w = evenAtMost((src.Y*out.X+out.Y/2)/out.Y, src.X)
+	} else {
+		h = evenAtMost((src.X*out.Y+out.X/2)/out.X, src.Y)
+	}
+	x0 := (src.X - w) / 2 &^ 1
+	y0 := (src.Y - h) / 2 &^ 1
+	return image.Rect(x0, y0, x0+w, y0+h)
+}
+
+// fill returns src scaled to cover an out-sized frame, the overflow
+// cropped (centred); src itself when it already has that size.
+func fill(src *image.YCbCr, out image.Point) *image.YCbCr {
+	sb := src.Rect
+	if sb.Dx() == out.X && sb.Dy() == out.Y {
+		return src
+	}
+	dst := image.NewYCbCr(image.Rect(0, 0, out.X, out.Y), image.YCbCrSubsampleRatio420)
+	c := cropRect(sb.Size(), out)
+	cc := image.Rect(c.Min.X/2, c.Min.Y/2, (c.Max.X+1)/2, (c.Max.Y+1)/2)
+	full := image.Rect(0, 0, out.X, out.Y)
+	scalePlane(yPlane(dst), full, subPlane(yPlane(src), c))
+	fullC := image.Rect(0, 0, (out.X+1)/2, (out.Y+1)/2)
+	scalePlane(cPlane(dst, dst.Cb), fullC, subPlane(cPlane(src, src.Cb), cc))
+	scalePlane(cPlane(dst, dst.Cr), fullC, subPlane(cPlane(src, src.Cr), cc))
+	return dst
+}
+
+// subPlane views the r part of g as a grey image whose origin is 0,0.
+func subPlane(g *image.Gray, r image.Rectangle) *image.Gray {
+	return &image.Gray{Pix: g.Pix[r.Min.Y*g.Stride+r.Min.X:], Stride: g.Stride, Rect: image.Rect(0, 0, r.Dx(), r.Dy())}
+}
+
+// fitFrame scales src to an out-sized frame: letterboxed, or cropped to
+// cover it when fillFrame is set (LoadOptions.Fill).
+func fitFrame(src *image.YCbCr, out image.Point, fillFrame bool) *image.YCbCr {
+	if fillFrame {
+		return fill(src, out)
+	}
+	return letterbox(src, out)
+}
+
 func fillPlane(b []byte, v byte) {
 	for i := range b {
 		b[i] = v

@@ -145,3 +145,64 @@ func BenchmarkLetterbox(b *testing.B) {
 		}
 	}
 }
+
+func TestCropRect(t *testing.T) {
+	for _, c := range []struct {
+		src, out image.Point
+		want     image.Rectangle
+	}{
+		{image.Pt(720, 1280), image.Pt(1280, 720), image.Rect(0, 436, 720, 842)},    // portrait filling landscape
+		{image.Pt(1920, 1080), image.Pt(720, 1280), image.Rect(656, 0, 1264, 1080)}, // landscape filling portrait
+		{image.Pt(1280, 720), image.Pt(1080, 1080), image.Rect(280, 0, 1000, 720)},  // into a square
+		{image.Pt(640, 360), image.Pt(1280, 720), image.Rect(0, 0, 640, 360)},       // same aspect: all of it
+	} {
+		got := cropRect(c.src, c.out)
+		if got != c.want {
+			t.Errorf("%v filling %v: got %v, want %v", c.src, c.out, got, c.want)
+		}
+		if got.Min.X%2 != 0 || got.Min.Y%2 != 0 || got.Dx()%2 != 0 || got.Dy()%2 != 0 {
+			t.Errorf("%v filling %v: %v not on even coordinates", c.src, c.out, got)
+		}
+	}
+}
+
+// A portrait picture in three bands (dark top, white middle, grey bottom)
+// filling a landscape frame: only the middle band is left, edge to edge,
+// with no bars; the chroma of the middle band survives.
+func TestFillCrops(t *testing.T) {
+	src := image.NewYCbCr(image.Rect(0, 0, 360, 640), image.YCbCrSubsampleRatio420)
+	for y := range 640 {
+		v := uint8(235)
+		switch {
+		case y < 200:
+			v = 30
+		case y >= 440:
+			v = 120
+		}
+		for x := range 360 {
+			src.Y[y*src.YStride+x] = v
+		}
+	}
+	fillPlane(src.Cb, 90)
+	fillPlane(src.Cr, 170)
+	out := fitFrame(src, image.Pt(640, 360), true)
+	if out.Rect != image.Rect(0, 0, 640, 360) {
+		t.Fatalf("rect %v", out.Rect)
+	}
+	for _, y := range []int{2, 180, 357} {
+		for _, x := range []int{0, 320, 639} {
+			if got := out.Y[y*out.YStride+x]; got != 235 {
+				t.Errorf("Y at %d,%d = %d, want the middle band's 235", x, y, got)
+			}
+			if i := out.COffset(x, y); out.Cb[i] != 90 || out.Cr[i] != 170 {
+				t.Errorf("CbCr at %d,%d = %d,%d, want 90,170", x, y, out.Cb[i], out.Cr[i])
+			}
+		}
+	}
+	if fitFrame(src, image.Pt(360, 640), true) != src {
+		t.Error("same size: want the frame itself")
+	}
+	if lb := fitFrame(src, image.Pt(640, 360), false); lb.Y[180*lb.YStride] != blackY {
+		t.Error("fill off: want the letterboxed frame's bar at the left edge")
+	}
+}

@@ -26,9 +26,6 @@ func (s *Session) AddExternal() (remove func()) {
 	return func() { once.Do(func() { s.external.Add(-1) }) }
 }
 
-// Size is the video size the session encodes.
-func (s *Session) Size() (width, height int) { return s.cfg.Width, s.cfg.Height }
-
 // RequestKeyframe handles a PLI/FIR from an external consumer: a keyframe,
 // rate-limited together with the viewers' requests.
 func (s *Session) RequestKeyframe() { s.keyframeRequested() }

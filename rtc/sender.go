@@ -51,6 +51,7 @@ type batch struct {
 type videoJob struct {
 	frame engine.VideoFrame // copy: the loop reuses its struct
 	b     *batch
+	gen   uint64 // the timeline it belongs to (restart.go)
 }
 
 type audioJob struct {
@@ -58,6 +59,7 @@ type audioJob struct {
 	rtp     uint32
 	samples []int16 // our copy
 	b       *batch
+	gen     uint64
 }
 
 // trackSender writes one track's batches at their deadlines.
@@ -150,7 +152,7 @@ func (s *Session) WriteVideo(f *engine.VideoFrame) {
 		return
 	}
 	select {
-	case s.videoJobs <- videoJob{frame: *f, b: b}:
+	case s.videoJobs <- videoJob{frame: *f, b: b, gen: s.timelines.gen.Load()}:
 	default:
 		s.dropped.Add(1)
 		close(b.ready)
@@ -173,7 +175,8 @@ func (s *Session) WriteAudio(c *engine.AudioChunk) {
 		s.dropped.Add(1)
 		return
 	}
-	job := audioJob{seq: c.Seq, rtp: c.RTP, samples: append([]int16(nil), c.Samples...), b: b}
+	job := audioJob{seq: c.Seq, rtp: c.RTP, samples: append([]int16(nil), c.Samples...), b: b,
+		gen: s.timelines.gen.Load()}
 	select {
 	case s.audioJobs <- job:
 	default:
@@ -192,10 +195,18 @@ type videoEncoder struct {
 	seq       uint16
 	tsBase    uint32
 	bitrate   int
+	// The format enc encodes, and the timeline (restart.go).
+	width, height int
+	rate          engine.Rate
+	tl            trackTimeline
 }
 
 func (s *Session) encodeVideo(ve *videoEncoder) {
-	defer ve.enc.Close()
+	defer func() {
+		if ve.enc != nil {
+			ve.enc.Close()
+		}
+	}()
 	for {
 		var job videoJob
 		select {
@@ -203,6 +214,7 @@ func (s *Session) encodeVideo(ve *videoEncoder) {
 			return
 		case job = <-s.videoJobs:
 		}
+		s.followVideo(ve, &job)
 		if s.viewerCount() == 0 {
 			// Nobody to send to: skip the encode, and start the next
 			// viewer's stream on a keyframe.
@@ -233,8 +245,8 @@ func (s *Session) encodeFrame(ve *videoEncoder, job *videoJob) error {
 	if img == nil {
 		return fmt.Errorf("frame %d has no image", job.frame.Seq)
 	}
-	if w, h := img.Rect.Dx(), img.Rect.Dy(); w != s.cfg.Width || h != s.cfg.Height {
-		return fmt.Errorf("frame %d is %dx%d, session is %dx%d", job.frame.Seq, w, h, s.cfg.Width, s.cfg.Height)
+	if w, h := img.Rect.Dx(), img.Rect.Dy(); ve.enc == nil || w != ve.width || h != ve.height {
+		return fmt.Errorf("frame %d is %dx%d, session is %dx%d", job.frame.Seq, w, h, ve.width, ve.height)
 	}
 	if target := s.targetBitrate(); target != ve.bitrate {
 		if err := ve.enc.SetBitrate(target); err != nil {
@@ -277,6 +289,7 @@ type audioEncoder struct {
 	enc    *opusenc.Encoder
 	seq    uint16
 	tsBase uint32
+	tl     trackTimeline // restart.go
 }
 
 func (s *Session) encodeAudio(ae *audioEncoder) {
@@ -287,6 +300,7 @@ func (s *Session) encodeAudio(ae *audioEncoder) {
 			return
 		case job = <-s.audioJobs:
 		}
+		s.followAudio(ae, &job)
 		if s.viewerCount() == 0 {
 			s.audioIdle.Add(1)
 			close(job.b.ready)

@@ -160,6 +160,8 @@ type Session struct {
 	closed    bool
 	connected atomic.Int32 // viewers in state connected
 	external  atomic.Int32 // consumers beside the viewers (external.go)
+
+	timelines timelines // Restart (restart.go)
 }
 
 // NewSession creates the encoders and tracks and starts the encode and
@@ -169,14 +171,7 @@ func NewSession(cfg Config) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	venc, err := vp8.NewEncoder(vp8.EncoderConfig{
-		Width: cfg.Width, Height: cfg.Height, FPSNum: cfg.Rate.Num, FPSDen: cfg.Rate.Den,
-		// Fixed speed 8, one thread: 0.16–0.28 core at 720p30 against
-		// 1.1–1.5 with two threads (bench/README.md, "Codec benchmarks")
-		// (libvpx's threads spin on a busy machine), and encode-ahead
-		// hides the longer per-frame wall time.
-		Bitrate: cfg.Bitrate, CPUUsed: -8, Threads: 1,
-	})
+	venc, err := newVP8(cfg.Width, cfg.Height, cfg.Rate, cfg.Bitrate)
 	if err != nil {
 		return nil, fmt.Errorf("rtc: %w", err)
 	}
@@ -209,13 +204,15 @@ func NewSession(cfg Config) (*Session, error) {
 		changed:    make(chan struct{}),
 	}
 	s.video.observers, s.audio.observers = cfg.Observers, cfg.Observers
+	s.timelines.cur = format{cfg.Width, cfg.Height, cfg.Rate}
 	s.bitrate.Store(int64(cfg.Bitrate))
 	s.lastPLIKey.Store(int64(-keyframeGap))
 	// RFC 3550 wants random initial sequence numbers and timestamps;
 	// the engine's timestamps are offset by a constant per track.
 	ve := &videoEncoder{enc: venc, seq: uint16(rand.Uint32()), tsBase: rand.Uint32(), bitrate: cfg.Bitrate,
-		payloader: codecs.VP8Payloader{EnablePictureID: true}}
-	ae := &audioEncoder{enc: aenc, seq: uint16(rand.Uint32()), tsBase: rand.Uint32()}
+		payloader: codecs.VP8Payloader{EnablePictureID: true},
+		width:     cfg.Width, height: cfg.Height, rate: cfg.Rate, tl: trackTimeline{clockHz: 90000}}
+	ae := &audioEncoder{enc: aenc, seq: uint16(rand.Uint32()), tsBase: rand.Uint32(), tl: trackTimeline{clockHz: 48000}}
 	s.wg.Add(4)
 	go func() { defer s.wg.Done(); s.encodeVideo(ve) }()
 	go func() { defer s.wg.Done(); s.encodeAudio(ae) }()

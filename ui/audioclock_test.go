@@ -65,8 +65,8 @@ func TestPreviewFollowsAudioClock(t *testing.T) {
 		t.Fatalf("device at 0.5 s: frame %d on screen, want 1..15", n)
 	}
 	h.onUI(func() {
-		if h.c.statusText(engine.LoopStats{}) == "" || !regexp.MustCompile(`audio: fake`).MatchString(h.c.statusText(engine.LoopStats{})) {
-			t.Errorf("status %q does not name the device", h.c.statusText(engine.LoopStats{}))
+		if h.c.statusText(engine.LoopStats{}, 0) == "" || !regexp.MustCompile(`audio: fake`).MatchString(h.c.statusText(engine.LoopStats{}, 0)) {
+			t.Errorf("status %q does not name the device", h.c.statusText(engine.LoopStats{}, 0))
 		}
 		if _, err := h.c.stream.session(); err != nil {
 			t.Fatal(err)
@@ -84,7 +84,7 @@ func TestPreviewFollowsAudioClock(t *testing.T) {
 func TestNoAudioDeviceStatus(t *testing.T) {
 	h := newHarness(t, Options{})
 	h.onUI(func() {
-		if s := h.c.statusText(engine.LoopStats{}); !regexp.MustCompile(`no audio device`).MatchString(s) {
+		if s := h.c.statusText(engine.LoopStats{}, 0); !regexp.MustCompile(`no audio device`).MatchString(s) {
 			t.Errorf("status %q lacks \"no audio device\"", s)
 		}
 	})

@@ -23,7 +23,7 @@ func fullLocalLog() *localSync {
 // send strip, as done twice a second off the UI thread.
 func BenchmarkDriftRefreshFullLog(b *testing.B) {
 	s := sendSample{audioP50: 0.2, audioP99: 1, videoP50: 0.4, videoP99: 2}
-	v := newDriftView(fakeFeed{rows: fullLocalLog().measurements(), send: &s}, syncDo, "Latency", "Freezes")
+	v := newDriftView(&fakeFeed{rows: fullLocalLog().measurements(), send: &s}, syncDo, "Latency", "Freezes")
 	for i := range sendHistoryCap {
 		v.sends = append(v.sends, sendSample{atS: float64(i) / 2, audioP99: 1, videoP99: 2})
 	}

@@ -17,6 +17,13 @@ import (
 // answers the app's offer and, once the sync channel opens, sends rows.
 func pagePeer(t *testing.T, offer string, rows []string) (answer string) {
 	t.Helper()
+	answer, _ = pagePeerPC(t, offer, rows)
+	return answer
+}
+
+// pagePeerPC is pagePeer that also returns the page's PeerConnection.
+func pagePeerPC(t *testing.T, offer string, rows []string) (answer string, pc *webrtc.PeerConnection) {
+	t.Helper()
 	var se webrtc.SettingEngine
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetIncludeLoopbackCandidate(true)
@@ -74,7 +81,7 @@ func pagePeer(t *testing.T, offer string, rows []string) (answer string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return answer
+	return answer, pc
 }
 
 // End to end with the real rtc session: a viewer connects, its page sends
@@ -85,7 +92,7 @@ func TestViewerDriftEndToEnd(t *testing.T) {
 	s := h.c.stream
 	h.tap(s.addViewer)
 	var offer string
-	h.waitFor("the app's offer", func() bool { offer = s.offerOut.Text; return offer != "" })
+	h.waitFor("the app's offer", func() bool { offer = s.offerOut; return offer != "" })
 	answer := pagePeer(t, offer, []string{
 		`{"t":"m","flash_index":30,"video_ms":1000,"audio_ms":1012}`,
 		`{"t":"m","flash_index":60,"video_ms":2000,"audio_ms":2020,"latency_ms":70}`,

@@ -11,7 +11,7 @@ import (
 func TestDriftViewExportButton(t *testing.T) {
 	dir := t.TempDir()
 	done := make(chan struct{})
-	v := newDriftView(fakeFeed{rows: knownRows()}, func(f func()) { f(); close(done) }, "Latency", "Freezes")
+	v := newDriftView(&fakeFeed{rows: knownRows()}, func(f func()) { f(); close(done) }, "Latency", "Freezes")
 	v.pickDir = func() (string, error) { return dir, nil }
 	v.exportClicked()
 	<-done

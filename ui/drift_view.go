@@ -53,6 +53,13 @@ type driftView struct {
 
 	mu    sync.Mutex
 	sends []sendSample // oldest first, at most sendHistoryCap
+
+	// What the last redraw showed (run's goroutine): nothing new, no
+	// redraw, so an idle drift window costs nothing.
+	drawnRows  int
+	drawnLast  avsync.Measurement // the newest row drawn (a full log keeps its length)
+	drawnSends int
+	drawn      bool
 }
 
 // newDriftView builds the view; latName and freezeName label what the
@@ -106,7 +113,7 @@ func (v *driftView) run(ctx context.Context) {
 // update samples the feed, summarises and draws off the UI thread, then
 // swaps the picture and label texts on it.
 func (v *driftView) update() {
-	if s, ok := v.feed.sendTiming(); ok {
+	if s, ok := v.feed.sendTiming(); ok && !v.sameAsLast(s) {
 		s.atS = time.Since(v.start).Seconds()
 		v.mu.Lock()
 		if len(v.sends) == sendHistoryCap {
@@ -116,6 +123,15 @@ func (v *driftView) update() {
 		v.mu.Unlock()
 	}
 	r, sends := v.report()
+	var last avsync.Measurement
+	if n := len(r.Measurements); n > 0 {
+		last = r.Measurements[n-1]
+	}
+	if v.drawn && len(r.Measurements) == v.drawnRows && sameRow(last, v.drawnLast) &&
+		len(sends) == v.drawnSends && len(sends) < sendHistoryCap {
+		return
+	}
+	v.drawn, v.drawnRows, v.drawnLast, v.drawnSends = true, len(r.Measurements), last, len(sends)
 	img := renderDrift(r, sends)
 	texts := summaryTexts(r)
 	v.do(func() {
@@ -125,6 +141,25 @@ func (v *driftView) update() {
 			l.SetText(texts[i])
 		}
 	})
+}
+
+// sameRow tells whether two rows are the same measurement (by what marks
+// it: its flash and when it arrived).
+func sameRow(a, b avsync.Measurement) bool {
+	return a.FlashIndex == b.FlashIndex && a.AtMS == b.AtMS
+}
+
+// sameAsLast reports whether s adds nothing to the last sample kept (the
+// sender has sent nothing since: paused with no viewer).
+func (v *driftView) sameAsLast(s sendSample) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.sends) == 0 {
+		return false
+	}
+	last := v.sends[len(v.sends)-1]
+	last.atS = s.atS
+	return last == s
 }
 
 // report summarises every row held, with the latest send timing.

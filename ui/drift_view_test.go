@@ -16,9 +16,9 @@ type fakeFeed struct {
 	send *sendSample
 }
 
-func (f fakeFeed) measurements() []avsync.Measurement { return f.rows }
-func (f fakeFeed) unavailable() string                { return "" }
-func (f fakeFeed) sendTiming() (sendSample, bool) {
+func (f *fakeFeed) measurements() []avsync.Measurement { return f.rows }
+func (f *fakeFeed) unavailable() string                { return "" }
+func (f *fakeFeed) sendTiming() (sendSample, bool) {
 	if f.send == nil {
 		return sendSample{}, false
 	}
@@ -56,7 +56,7 @@ func knownRows() []avsync.Measurement {
 func syncDo(f func()) { f() }
 
 func TestDriftViewSummaryLabels(t *testing.T) {
-	v := newDriftView(fakeFeed{rows: knownRows()}, syncDo, "Latency", "Freezes")
+	v := newDriftView(&fakeFeed{rows: knownRows()}, syncDo, "Latency", "Freezes")
 	v.update()
 	for _, c := range []struct {
 		name, got, want string
@@ -81,10 +81,10 @@ func TestDriftViewSummaryLabels(t *testing.T) {
 // send strip under the offset and latency plots.
 func TestDriftViewSendTiming(t *testing.T) {
 	s := sendSample{audioP50: 0.25, audioP99: 1.5, videoP50: 0.5, videoP99: 3.25}
-	v := newDriftView(fakeFeed{rows: knownRows(), send: &s}, syncDo, "Latency", "Freezes")
+	v := newDriftView(&fakeFeed{rows: knownRows(), send: &s}, syncDo, "Latency", "Freezes")
 	v.update()
 	s.lateVideo = 3 // late items counted between the two samples
-	v.feed = fakeFeed{rows: knownRows(), send: &s}
+	v.feed = &fakeFeed{rows: knownRows(), send: &s}
 	v.update()
 	if a, v := v.sendAudio.Text, v.sendVideo.Text; a != "p50 0.25 · p99 1.50 ms" || v != "p50 0.50 · p99 3.25 ms" {
 		t.Errorf("send error labels %q, %q; want p50 0.25 · p99 1.50 ms, p50 0.50 · p99 3.25 ms", a, v)
@@ -154,7 +154,7 @@ func countNear(img *image.RGBA, r image.Rectangle, c color.RGBA) int {
 // scale, and the offset line must cross t = 10 s at 4.33 ms, 55.7 % of
 // the way down from the band's top (+60) to its bottom (−40).
 func TestDriftViewPlotBand(t *testing.T) {
-	v := newDriftView(fakeFeed{rows: knownRows()}, syncDo, "Latency", "Freezes")
+	v := newDriftView(&fakeFeed{rows: knownRows()}, syncDo, "Latency", "Freezes")
 	v.update()
 	img, ok := v.img.Image.(*image.RGBA)
 	if !ok {
@@ -218,9 +218,40 @@ func TestDriftViewPlotBand(t *testing.T) {
 
 // Without rows the labels say n/a rather than inventing numbers.
 func TestDriftViewEmpty(t *testing.T) {
-	v := newDriftView(fakeFeed{}, syncDo, "Latency", "Freezes")
+	v := newDriftView(&fakeFeed{}, syncDo, "Latency", "Freezes")
 	v.update()
 	if v.median.Text != "n/a" || v.samples.Text != "0" || !strings.HasPrefix(v.drift.Text, "n/a") {
 		t.Errorf("empty view shows median %q samples %q drift %q", v.median.Text, v.samples.Text, v.drift.Text)
+	}
+}
+
+// An idle drift view (no new rows, the sender idle) does not redraw; a
+// new row redraws it, and so does a full log whose oldest row gave way.
+func TestDriftViewRedrawsOnlyWhenSomethingChanged(t *testing.T) {
+	row := func(k int64) avsync.Measurement {
+		m := avsync.Measurement{FlashIndex: k, VideoMS: avsync.Opt(float64(k)), AudioMS: avsync.Opt(float64(k)),
+			OffsetMS: 0, LatencyMS: avsync.Unknown(), AtMS: avsync.Opt(float64(k)), Stats: avsync.UnknownStats()}
+		return m
+	}
+	s := sendSample{audioP99: 1, videoP99: 2}
+	feed := &fakeFeed{rows: []avsync.Measurement{row(1), row(2)}, send: &s}
+	v := newDriftView(feed, syncDo, "Latency", "Freezes")
+	v.update()
+	first := v.img.Image
+	v.update()
+	if v.img.Image != first {
+		t.Error("redrawn with nothing new")
+	}
+	feed.rows = append(feed.rows, row(3))
+	v.update()
+	second := v.img.Image
+	if second == first {
+		t.Error("not redrawn for a new row")
+	}
+	feed.rows = []avsync.Measurement{row(2), row(3), row(4)}[1:] // same length as before, newer rows
+	feed.rows = append(feed.rows, row(5))
+	v.update()
+	if v.img.Image == second {
+		t.Error("not redrawn when a full log moved on")
 	}
 }

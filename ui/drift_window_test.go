@@ -42,7 +42,7 @@ func TestLocalSyncWindow(t *testing.T) {
 	var w fyne.Window
 	h.waitFor("the Local sync window", func() bool { w = windowTitled(h, "Local sync"); return w != nil })
 	for k := int64(0); k < 10; k++ {
-		dev.Advance(time.Duration(h.c.player.rate.FrameNS(k)) - dev.Now())
+		dev.Advance(time.Duration(h.c.player.format.Rate.FrameNS(k)) - dev.Now())
 		h.waitFor("frame shown", func() bool {
 			rows := h.c.player.preview.local.measurements()
 			return len(rows) > 0 && rows[len(rows)-1].FlashIndex >= k
@@ -85,17 +85,12 @@ func TestViewerDriftButton(t *testing.T) {
 		if s.pending != nil {
 			id = s.pending.ID()
 		}
-		return s.pending != nil && s.offerOut.Text != ""
+		return s.pending != nil && s.offerOut != ""
 	})
 	var btn *widget.Button
 	h.waitFor("a Drift… button in the viewer list", func() bool {
-		for _, o := range s.viewers.Objects {
-			if b, ok := o.(*widget.Button); ok && b.Text == "Drift…" {
-				btn = b
-				return true
-			}
-		}
-		return false
+		btn, _ = viewerButtons(s, id)
+		return btn != nil && btn.Text == "Drift…"
 	})
 	h.tap(btn)
 	h.waitFor("the viewer's drift window", func() bool { return windowTitled(h, "A/V drift – viewer "+id) != nil })

@@ -28,6 +28,11 @@ type env struct {
 	pickFiles  func() ([]string, error)
 	pickFolder func() (string, error)
 	saveFile   func(name string) (string, error)
+	// pickPlaylist and savePlaylist choose a playlist file to open or
+	// write; openURL opens a link in the browser (nil: the app's).
+	pickPlaylist func() (string, error)
+	savePlaylist func(name string) (string, error)
+	openURL      func(url string) error
 	// do runs f on the UI thread (fyne.Do; tests serialise instead).
 	do func(f func())
 	// loopbackOnly keeps ICE on 127.0.0.1 (tests).
@@ -53,6 +58,16 @@ func pickFolder() (string, error) {
 // pickSaveFile shows the native save dialog.
 func pickSaveFile(name string) (string, error) {
 	return dialog.File().Title("Save viewer page").Filter("HTML page", "html").SetStartFile(name).Save()
+}
+
+// pickPlaylistFile shows the native open dialog for a playlist.
+func pickPlaylistFile() (string, error) {
+	return dialog.File().Title("Open playlist").Filter("Playlist (M3U)", "m3u8", "m3u").Load()
+}
+
+// pickPlaylistSave shows the native save dialog for a playlist.
+func pickPlaylistSave(name string) (string, error) {
+	return dialog.File().Title("Save playlist").Filter("Playlist (M3U)", "m3u8").SetStartFile(name).Save()
 }
 
 // isCancel tells a dismissed dialog from a failure.

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,11 +17,12 @@ import (
 // one goroutine instead, as the real driver does on its UI thread; the
 // test reaches widgets and rows through onUI under the same lock.
 type harness struct {
-	t     *testing.T
-	c     *controller
-	mu    sync.Mutex
-	queue chan func()
-	picks chan string // what the stubbed open dialog returns
+	t      *testing.T
+	c      *controller
+	mu     sync.Mutex
+	queue  chan func()
+	picks  chan string // what the stubbed open dialog returns
+	opened []string    // URLs "opened in the browser" (UI thread)
 }
 
 func newHarness(t *testing.T, opt Options) *harness {
@@ -59,6 +61,12 @@ func newHarnessAudio(t *testing.T, opt Options, dev audioDevice) *harness {
 		pickFiles:    func() ([]string, error) { return []string{<-h.picks}, nil },
 		pickFolder:   func() (string, error) { return <-h.picks, nil },
 		saveFile:     func(string) (string, error) { return <-h.picks, nil },
+		pickPlaylist: func() (string, error) { return <-h.picks, nil },
+		savePlaylist: func(string) (string, error) { return <-h.picks, nil },
+		openURL: func(u string) error {
+			h.opened = append(h.opened, u)
+			return nil
+		},
 		loopbackOnly: true,
 	}
 	h.mu.Lock()
@@ -100,14 +108,74 @@ func (h *harness) waitFor(what string, cond func() bool) {
 	}
 }
 
-// key types a key on the window's canvas.
+// key presses a key as the desktop driver delivers it: to the focused
+// widget if any (with the rune for a printable key, as typing does), else
+// to the canvas.
 func (h *harness) key(name fyne.KeyName) {
-	h.onUI(func() { h.c.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: name}) })
+	h.onUI(func() {
+		cv := h.c.win.Canvas()
+		ev := &fyne.KeyEvent{Name: name}
+		if f := cv.Focused(); f != nil {
+			f.TypedKey(ev)
+			if r := keyRune(name); r != 0 {
+				f.TypedRune(r)
+			}
+			return
+		}
+		cv.OnTypedKey()(ev)
+	})
 }
 
-// shortcut types a shortcut on the window's canvas.
+// keyRune is the character a key types (0: none).
+func keyRune(name fyne.KeyName) rune {
+	switch {
+	case name == fyne.KeySpace:
+		return ' '
+	case len(name) == 1:
+		return []rune(strings.ToLower(string(name)))[0]
+	}
+	return 0
+}
+
+// shortcut types a shortcut as the desktop driver does: a main menu item
+// with that shortcut first, whatever has focus; else the focused widget;
+// else the canvas.
 func (h *harness) shortcut(s fyne.Shortcut) {
-	h.onUI(func() { h.c.win.Canvas().(fyne.Shortcutable).TypedShortcut(s) })
+	h.onUI(func() {
+		if it := menuItemFor(h.c.win.MainMenu(), s); it != nil {
+			it.Action()
+			return
+		}
+		if f, ok := h.c.win.Canvas().Focused().(fyne.Shortcutable); ok {
+			f.TypedShortcut(s)
+			return
+		}
+		h.c.win.Canvas().(fyne.Shortcutable).TypedShortcut(s)
+	})
+}
+
+// menuItemFor finds the main menu item whose shortcut is s (nil: none).
+func menuItemFor(m *fyne.MainMenu, s fyne.Shortcut) *fyne.MenuItem {
+	var find func(items []*fyne.MenuItem) *fyne.MenuItem
+	find = func(items []*fyne.MenuItem) *fyne.MenuItem {
+		for _, it := range items {
+			if it.Shortcut != nil && it.Shortcut.ShortcutName() == s.ShortcutName() && it.Action != nil {
+				return it
+			}
+			if it.ChildMenu != nil {
+				if f := find(it.ChildMenu.Items); f != nil {
+					return f
+				}
+			}
+		}
+		return nil
+	}
+	for _, menu := range m.Items {
+		if it := find(menu.Items); it != nil {
+			return it
+		}
+	}
+	return nil
 }
 
 func (h *harness) tap(b interface{ Tapped(*fyne.PointEvent) }) {

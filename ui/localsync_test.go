@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"context"
+	"log/slog"
 	"math"
 	"sync"
 	"testing"
@@ -97,7 +99,8 @@ func (d *heardAudio) HeardMediaNS() (int64, bool) { return int64(d.Now() + d.ahe
 
 // The player records local sync exactly when its device says what is heard.
 func TestPlayerLocalSyncSource(t *testing.T) {
-	set := settings{FPS: engine.Rate30, Width: 64, Height: 36, BudgetMiB: 64}
+	f := outFormat{W: 64, H: 36, Rate: engine.Rate30}
+	r := &runner{ctx: context.Background(), do: syncDo, log: slog.New(slog.DiscardHandler)}
 	for _, c := range []struct {
 		dev  audioDevice
 		want bool
@@ -106,7 +109,7 @@ func TestPlayerLocalSyncSource(t *testing.T) {
 		{&fakeAudio{manualClock: newManualClock()}, false},
 		{&heardAudio{fakeAudio: &fakeAudio{manualClock: newManualClock()}}, true},
 	} {
-		if got := newPlayer(set, c.dev, syncDo).preview.local.hasSource(); got != c.want {
+		if got := newPlayer(f, 64<<20, c.dev, r, nil).preview.local.hasSource(); got != c.want {
 			t.Errorf("device %T: local sync has a source %v, want %v", c.dev, got, c.want)
 		}
 	}
@@ -119,7 +122,7 @@ func TestPlayerLocalSyncSource(t *testing.T) {
 func TestLocalSyncInPreview(t *testing.T) {
 	dev := &heardAudio{fakeAudio: &fakeAudio{manualClock: newManualClock()}, ahead: 100 * time.Millisecond}
 	h := newHarnessAudio(t, Options{}, dev)
-	rate := h.c.player.rate
+	rate := h.c.player.format.Rate
 	last := func() int64 {
 		rows := h.c.player.preview.local.measurements()
 		if len(rows) == 0 {

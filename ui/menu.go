@@ -5,78 +5,84 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 )
 
-// menu is the main menu; shortcuts show beside their items.
+// menu is the main menu; every action with a key shows it beside the
+// item. Shortcuts with a modifier reach menu items whatever has focus
+// (the driver asks the main menu first); the plain keys are the
+// transport's (handleKey), listed here as their items' shortcuts.
 func (c *controller) menu() *fyne.MainMenu {
-	t, loop := c.tr, c.player.loop
-	open := fyne.NewMenuItem("Add files…", c.list.openFiles)
-	open.Shortcut = shortcutOpen()
-	quit := fyne.NewMenuItem("Quit", c.app.Quit)
-	quit.Shortcut = shortcutQuit()
+	t := c.tr
+	item := func(label string, do func(), sc fyne.Shortcut) *fyne.MenuItem {
+		it := fyne.NewMenuItem(label, do)
+		it.Shortcut = sc
+		return it
+	}
+	quit := item("Quit", c.app.Quit, shortcutQuit())
 	quit.IsQuit = true
+	c.list.recentMenu = fyne.NewMenuItem("Open recent", nil)
+	c.list.refreshRecent()
 	file := fyne.NewMenu("File",
-		open,
+		item("Add files…", c.list.openFiles, shortcutOpen()),
 		fyne.NewMenuItem("Add folder…", c.list.openFolder),
+		c.list.recentMenu,
+		fyne.NewMenuItemSeparator(),
+		item("Open playlist…", c.list.openPlaylist, ctrlShift(fyne.KeyO)),
+		item("Save playlist…", c.list.savePlaylist, ctrl(fyne.KeyS)),
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Save viewer page…", c.stream.saveViewerPage),
-		fyne.NewMenuItem("Settings…", c.showSettings),
+		item("Settings…", c.showSettings, ctrl(fyne.KeyComma)),
 		fyne.NewMenuItemSeparator(),
 		quit,
 	)
 	playback := fyne.NewMenu("Playback",
-		fyne.NewMenuItem("Play / Pause (Space)", t.togglePlay),
-		fyne.NewMenuItem("Stop (Home)", loop.Stop),
-		fyne.NewMenuItem("Previous segment (Page Up)", loop.Prev),
-		fyne.NewMenuItem("Next segment (Page Down)", loop.Next),
-		fyne.NewMenuItem("Loop on/off (L)", t.toggleLoop),
-		fyne.NewMenuItem("Mute on/off (M)", t.toggleMute),
+		item("Play / Pause", t.togglePlay, key(fyne.KeySpace)),
+		item("Stop", t.doStop, key(fyne.KeyHome)),
+		item("Frame back (paused) / 1 s back", func() { t.step(-1) }, key(fyne.KeyLeft)),
+		item("Frame forward (paused) / 1 s on", func() { t.step(+1) }, key(fyne.KeyRight)),
+		item("Previous segment", func() { c.player.loop.Prev() }, key(fyne.KeyPageUp)),
+		item("Next segment", func() { c.player.loop.Next() }, key(fyne.KeyPageDown)),
+		item("Loop on/off", t.toggleLoop, key(fyne.KeyL)),
+		item("Mute on/off", t.toggleMute, key(fyne.KeyM)),
+		item("Fullscreen preview", c.toggleFullscreen, key(fyne.KeyF)),
+	)
+	stream := fyne.NewMenu("Stream",
+		item("Share on LAN / stop sharing", c.stream.toggleShare, ctrl(fyne.KeyL)),
+		item("Add viewer from clipboard", c.stream.fromClipboard, ctrlShift(fyne.KeyV)),
+		fyne.NewMenuItem("Add viewer (offer)", c.stream.offer),
 	)
 	syncMenu := fyne.NewMenu("Sync",
 		fyne.NewMenuItem("Local sync…", func() { c.openLocalSync() }),
 	)
-	return fyne.NewMainMenu(file, playback, syncMenu)
+	return fyne.NewMainMenu(file, playback, c.output.menu, stream, syncMenu)
 }
 
-// showSettings opens the settings dialog; what applies to the next stream
-// reaches the stream panel's settings.
+// showSettings opens the settings dialog; what it changes applies at
+// once where it can (output format, bitrates and ICE for the next viewer)
+// and at the next start otherwise (memory budget, audio device).
 func (c *controller) showSettings() {
-	showSettings(c.app.Preferences(), c.win, &c.set, c.run, c.stream.say)
-}
-
-// installShortcuts binds the transport keys (Space play/pause, ←/→ step,
-// Page Up/Down previous/next segment, Home stop, L loop, M mute); menu
-// items carry Ctrl+O and Ctrl+Q, registered on the canvas too so they work
-// everywhere.
-func (c *controller) installShortcuts() {
-	cv := c.win.Canvas()
-	t, loop := c.tr, c.player.loop
-	cv.SetOnTypedKey(func(e *fyne.KeyEvent) {
-		switch e.Name {
-		case fyne.KeySpace:
-			t.togglePlay()
-		case fyne.KeyLeft:
-			t.step(-1)
-		case fyne.KeyRight:
-			t.step(+1)
-		case fyne.KeyPageUp:
-			loop.Prev()
-		case fyne.KeyPageDown:
-			loop.Next()
-		case fyne.KeyHome:
-			loop.Stop()
-		case fyne.KeyL:
-			t.toggleLoop()
-		case fyne.KeyM:
-			t.toggleMute()
+	showSettings(c.app.Preferences(), c.win, &c.set, c.run, func(s settings) {
+		c.stream.say("Settings saved. The memory budget and audio device apply at the next start.")
+		f := c.player.format
+		f.W, f.H = s.Width, s.Height
+		if !s.MatchFPS {
+			f.Rate = s.FPS
+		} else if seg := c.list.firstClip(); seg != nil && seg.Rate.Valid() == nil {
+			f.Rate = seg.Rate
 		}
+		c.applyFormat(f)
+		c.output.refresh()
 	})
-	cv.AddShortcut(shortcutOpen(), func(fyne.Shortcut) { c.list.openFiles() })
-	cv.AddShortcut(shortcutQuit(), func(fyne.Shortcut) { c.app.Quit() })
 }
 
-func shortcutOpen() *desktop.CustomShortcut {
-	return &desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault}
+func ctrl(k fyne.KeyName) *desktop.CustomShortcut {
+	return &desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}
 }
 
-func shortcutQuit() *desktop.CustomShortcut {
-	return &desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault}
+func ctrlShift(k fyne.KeyName) *desktop.CustomShortcut {
+	return &desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
 }
+
+// key is a plain key shown beside a menu item; handleKey acts on it.
+func key(k fyne.KeyName) *desktop.CustomShortcut { return &desktop.CustomShortcut{KeyName: k} }
+
+func shortcutOpen() *desktop.CustomShortcut { return ctrl(fyne.KeyO) }
+func shortcutQuit() *desktop.CustomShortcut { return ctrl(fyne.KeyQ) }

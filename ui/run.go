@@ -3,9 +3,11 @@
 // actions into engine and rtc calls; it holds no media logic of its own.
 //
 // The player (player.go) owns the loop, its clock, the audio device and
-// the preview sink, and the one timing policy: which clock runs the loop
-// and how the preview is delayed while streaming. Each panel is built
-// from what it uses; the controller only wires them into the window.
+// the preview sink, and the one timing policy: which clock runs the loop,
+// how the preview is delayed while streaming, and how a new output format
+// becomes a new loop (swap). Each panel is built from what it uses; the
+// controller only wires them into the window (layout.go places them;
+// keys.go makes the transport's keys work whatever has focus).
 package ui
 
 import (
@@ -39,6 +41,11 @@ type Options struct {
 	// Budget overrides the frame memory budget in bytes; 0 keeps the
 	// settings.
 	Budget int64
+	// Share starts sharing on the LAN at once (`segcast --share`).
+	Share bool
+	// Paused opens the window without starting playback (`segcast
+	// --paused`): the pattern paused at its start, inputs stopped.
+	Paused bool
 	// NoAudio never opens an audio device: the preview runs on the wall
 	// clock and the status bar says "no audio device".
 	NoAudio bool
@@ -58,7 +65,8 @@ func Run(args []string, opt Options) error {
 	a := app.NewWithID(AppID)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	e := env{openAudio: openPortAudio, pickFiles: pickFiles, pickFolder: pickFolder, saveFile: pickSaveFile}
+	e := env{openAudio: openPortAudio, pickFiles: pickFiles, pickFolder: pickFolder, saveFile: pickSaveFile,
+		pickPlaylist: pickPlaylistFile, savePlaylist: pickPlaylistSave}
 	c, err := newController(ctx, a, opt, e)
 	if err != nil {
 		return err
@@ -66,6 +74,10 @@ func Run(args []string, opt Options) error {
 	defer c.close()
 	// Keep the Go heap near the memory budget (the process's, so set here).
 	engine.LimitHeap(c.player.store.Budget())
+	c.fitScreen(screenSize())
+	if err := lowerUIThreadPriority(); err != nil {
+		c.run.log.Warn("lower the UI thread's priority", "err", err)
+	}
 	c.win.ShowAndRun()
 	return nil
 }

@@ -24,16 +24,23 @@ const (
 	prefBudgetMiB  = "budget_mib"
 	prefDevice     = "audio_device"
 	prefLANAddr    = "lan_addr"
+	prefFill       = "output_fill"
+	prefRecent     = "recent_files"
 )
+
+// matchSource is the frame rate setting that follows the clips.
+const matchSource = "source"
 
 // settings are the user's persisted choices. Zero values mean defaults.
 type settings struct {
 	ICE         []rtc.ICEServer // Credential is never logged or shown
-	FPS         engine.Rate
+	FPS         engine.Rate     // the output rate unless MatchFPS
+	MatchFPS    bool            // the output rate follows the first clip's ("match source")
 	Width       int
 	Height      int
-	MinBitrate  int // bps
-	MaxBitrate  int // bps
+	Fill        bool // clips of another shape are cropped to fill the frame, not letterboxed
+	MinBitrate  int  // bps
+	MaxBitrate  int  // bps
 	BudgetMiB   int64
 	AudioDevice string // "" = system default
 	LANAddr     string // host:port for Share on LAN; "" = :8787
@@ -49,13 +56,14 @@ func loadSettings(p fyne.Preferences) settings {
 		BudgetMiB:   int64(p.Int(prefBudgetMiB)),
 		AudioDevice: p.String(prefDevice),
 		LANAddr:     p.String(prefLANAddr),
+		Fill:        p.Bool(prefFill),
 		iceText:     p.String(prefICE),
 	}
 	// Stored values were validated when saved; anything unreadable (an
 	// older or hand-edited file) falls back to the default.
-	s.FPS = engine.Rate30
-	if r, err := engine.ParseRate(p.StringWithFallback(prefFPS, "30")); err == nil {
-		s.FPS = r
+	s.FPS, s.MatchFPS = engine.Rate30, true
+	if r, err := engine.ParseRate(p.StringWithFallback(prefFPS, matchSource)); err == nil {
+		s.FPS, s.MatchFPS = r, false
 	}
 	if ice, err := parseICEList(s.iceText); err == nil {
 		s.ICE = ice
@@ -68,14 +76,30 @@ func loadSettings(p fyne.Preferences) settings {
 
 func (s settings) save(p fyne.Preferences) {
 	p.SetString(prefICE, s.iceText)
-	p.SetString(prefFPS, s.FPS.String())
-	p.SetInt(prefWidth, s.Width)
-	p.SetInt(prefHeight, s.Height)
+	s.saveOutput(p)
 	p.SetInt(prefMinBitrate, s.MinBitrate)
 	p.SetInt(prefMaxBitrate, s.MaxBitrate)
 	p.SetInt(prefBudgetMiB, int(s.BudgetMiB))
 	p.SetString(prefDevice, s.AudioDevice)
 	p.SetString(prefLANAddr, s.LANAddr)
+}
+
+// saveOutput keeps the output format as the default for the next start.
+func (s settings) saveOutput(p fyne.Preferences) {
+	fps := s.FPS.String()
+	if s.MatchFPS {
+		fps = matchSource
+	}
+	p.SetString(prefFPS, fps)
+	p.SetInt(prefWidth, s.Width)
+	p.SetInt(prefHeight, s.Height)
+	p.SetBool(prefFill, s.Fill)
+}
+
+// format is the output format the settings ask for (at match source, the
+// rate until a clip says).
+func (s settings) format() outFormat {
+	return outFormat{W: s.Width, H: s.Height, Rate: s.FPS, Fill: s.Fill}
 }
 
 // budget is the frame store budget in bytes.
@@ -98,8 +122,12 @@ func (s settings) form() settingsForm {
 		}
 		return strconv.Itoa(v)
 	}
+	fps := s.FPS.String()
+	if s.MatchFPS {
+		fps = matchSource
+	}
 	return settingsForm{
-		ICE: s.iceText, FPS: s.FPS.String(), Size: fmt.Sprintf("%dx%d", s.Width, s.Height),
+		ICE: s.iceText, FPS: fps, Size: fmt.Sprintf("%dx%d", s.Width, s.Height),
 		MinBitrate: itoa(s.MinBitrate), MaxBitrate: itoa(s.MaxBitrate), BudgetMiB: itoa(int(s.BudgetMiB)),
 		Device: s.AudioDevice, LANAddr: s.LANAddr,
 	}
@@ -115,8 +143,16 @@ func (f settingsForm) parse() (settings, error) {
 		bad("ICE servers", err)
 	}
 	s.iceText = strings.TrimSpace(f.ICE)
-	if s.FPS, err = engine.ParseRate(f.FPS); err != nil {
-		bad("Output fps", err)
+	switch v := strings.TrimSpace(f.FPS); v {
+	case "", matchSource:
+		s.FPS, s.MatchFPS = engine.Rate30, true
+	default:
+		if s.FPS, err = engine.ParseRate(v); err == nil {
+			err = engine.CheckFPS(s.FPS)
+		}
+		if err != nil {
+			bad("Output fps", fmt.Errorf("%w (or %q to follow the clips)", err, matchSource))
+		}
 	}
 	size, err := engine.ParseSize(f.Size)
 	if err != nil {
@@ -175,7 +211,7 @@ func (s *settings) override(opt Options) error {
 		if err != nil {
 			return fmt.Errorf("--fps: %w", err)
 		}
-		s.FPS = r
+		s.FPS, s.MatchFPS = r, false
 	}
 	if opt.Size != "" {
 		size, err := engine.ParseSize(opt.Size)

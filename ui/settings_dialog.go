@@ -2,70 +2,103 @@ package ui
 
 import (
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	fdialog "fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"segcast/engine/audioout"
 )
 
-// showSettings edits the persisted settings (prefs) over win. Output size,
-// rate, budget and audio device take effect at the next start (the loop's
-// timeline and the encoders are fixed for a session); ICE, bitrates and
-// the LAN address apply to the next stream, so they are copied into set.
-// say tells the user what was saved.
-func showSettings(prefs fyne.Preferences, win fyne.Window, set *settings, r *runner, say func(format string, args ...any)) {
+// settingsDialog edits the persisted settings. Save checks every field
+// first: a refused value is named under the form and the dialog stays
+// open with every edit as typed; only valid settings are saved and the
+// dialog closed.
+type settingsDialog struct {
+	d                                 *fdialog.CustomDialog
+	ice, fps, size, minBr, maxBr, lan *keyEntry
+	budget                            *keyEntry
+	device                            *widget.SelectEntry
+	errText                           *widget.Label
+	save                              *widget.Button
+	applied                           func(settings)
+	prefs                             fyne.Preferences
+	set                               *settings
+}
+
+// showSettings opens the dialog over win; applied runs after a save with
+// what was saved (set already holds it).
+func showSettings(prefs fyne.Preferences, win fyne.Window, set *settings, r *runner, applied func(settings)) *settingsDialog {
 	f := set.form()
-	ice := widget.NewMultiLineEntry()
-	ice.SetText(f.ICE)
-	ice.SetPlaceHolder("stun:stun.example.org:3478\nturn:turn.example.org:3478,user,secret")
-	fps := widget.NewEntry()
-	fps.SetText(f.FPS)
-	size := widget.NewEntry()
-	size.SetText(f.Size)
-	minBr, maxBr := widget.NewEntry(), widget.NewEntry()
-	minBr.SetText(f.MinBitrate)
-	maxBr.SetText(f.MaxBitrate)
-	minBr.SetPlaceHolder("default 300000")
-	maxBr.SetPlaceHolder("default 4000000 at 720p")
-	budget := widget.NewEntry()
-	budget.SetText(f.BudgetMiB)
-	budget.SetPlaceHolder("default: a quarter of RAM")
-	device := widget.NewSelectEntry(nil)
-	device.SetText(f.Device)
-	device.SetPlaceHolder("system default")
-	lan := widget.NewEntry()
-	lan.SetText(f.LANAddr)
-	lan.SetPlaceHolder(":8787")
+	d := &settingsDialog{prefs: prefs, set: set, applied: applied}
+	entry := func(text, placeholder string) *keyEntry {
+		e := newKeyEntry(false)
+		e.SetText(text)
+		e.SetPlaceHolder(placeholder)
+		return e
+	}
+	d.ice = newKeyEntry(true)
+	d.ice.SetText(f.ICE)
+	d.ice.SetPlaceHolder("stun:stun.example.org:3478\nturn:turn.example.org:3478,user,secret")
+	d.ice.SetMinRowsVisible(2)
+	d.fps = entry(f.FPS, `"source" follows the clips, or 25, 30000/1001…`)
+	d.size = entry(f.Size, "1280x720")
+	d.minBr = entry(f.MinBitrate, "default 300000")
+	d.maxBr = entry(f.MaxBitrate, "default 4000000 at 720p")
+	d.budget = entry(f.BudgetMiB, "default: a quarter of RAM")
+	d.device = widget.NewSelectEntry(nil)
+	d.device.SetText(f.Device)
+	d.device.SetPlaceHolder("system default")
+	d.lan = entry(f.LANAddr, ":8787")
 	r.start(func() {
 		if names, err := audioout.Devices(); err == nil {
-			r.do(func() { device.SetOptions(names) })
+			r.do(func() { d.device.SetOptions(names) })
 		}
 	})
-	items := []*widget.FormItem{
-		widget.NewFormItem("ICE servers", ice),
-		widget.NewFormItem("Output fps", fps),
-		widget.NewFormItem("Output size", size),
-		widget.NewFormItem("Min bitrate (bps)", minBr),
-		widget.NewFormItem("Max bitrate (bps)", maxBr),
-		widget.NewFormItem("Memory budget (MiB)", budget),
-		widget.NewFormItem("Audio device", device),
-		widget.NewFormItem("LAN address", lan),
+	form := widget.NewForm(
+		widget.NewFormItem("ICE servers", d.ice),
+		widget.NewFormItem("Output fps", d.fps),
+		widget.NewFormItem("Output size", d.size),
+		widget.NewFormItem("Min bitrate (bps)", d.minBr),
+		widget.NewFormItem("Max bitrate (bps)", d.maxBr),
+		widget.NewFormItem("Memory budget (MiB)", d.budget),
+		widget.NewFormItem("Audio device", d.device),
+		widget.NewFormItem("LAN address", d.lan),
+	)
+	d.errText = widget.NewLabel("")
+	d.errText.Importance = widget.DangerImportance
+	d.errText.Wrapping = fyne.TextWrapWord
+	d.errText.Hide()
+	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.d.Hide() })
+	d.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), d.trySave)
+	d.save.Importance = widget.HighImportance
+	body := container.NewBorder(nil, d.errText, nil, nil, container.NewVScroll(form))
+	d.d = fdialog.NewCustomWithoutButtons("Settings", body, win)
+	d.d.SetButtons([]fyne.CanvasObject{cancel, d.save})
+	d.d.Resize(fyne.NewSize(min(560, win.Canvas().Size().Width-20), min(520, win.Canvas().Size().Height-20)))
+	d.d.Show()
+	return d
+}
+
+// form is what the fields hold now.
+func (d *settingsDialog) form() settingsForm {
+	return settingsForm{ICE: d.ice.Text, FPS: d.fps.Text, Size: d.size.Text, MinBitrate: d.minBr.Text,
+		MaxBitrate: d.maxBr.Text, BudgetMiB: d.budget.Text, Device: d.device.Text, LANAddr: d.lan.Text}
+}
+
+// trySave saves and closes, or shows why not and keeps the edits.
+func (d *settingsDialog) trySave() {
+	s, err := d.form().parse()
+	if err != nil {
+		d.errText.SetText("Not saved: " + err.Error())
+		d.errText.Show()
+		return
 	}
-	d := fdialog.NewForm("Settings", "Save", "Cancel", items, func(ok bool) {
-		if !ok {
-			return
-		}
-		s, err := settingsForm{ICE: ice.Text, FPS: fps.Text, Size: size.Text, MinBitrate: minBr.Text,
-			MaxBitrate: maxBr.Text, BudgetMiB: budget.Text, Device: device.Text, LANAddr: lan.Text}.parse()
-		if err != nil {
-			fdialog.ShowError(err, win)
-			return
-		}
-		s.save(prefs)
-		set.ICE, set.iceText = s.ICE, s.iceText
-		set.MinBitrate, set.MaxBitrate, set.LANAddr = s.MinBitrate, s.MaxBitrate, s.LANAddr
-		say("Settings saved. Output size, fps, memory budget and audio device apply at the next start.")
-	}, win)
-	d.Resize(fyne.NewSize(560, 520))
-	d.Show()
+	s.Fill = d.set.Fill // the Output menu's
+	s.save(d.prefs)
+	*d.set = s
+	d.d.Hide()
+	if d.applied != nil {
+		d.applied(s)
+	}
 }

@@ -57,11 +57,17 @@ func buildBinary(t testing.TB) string {
 // startXvfb starts a 1280×800 X server on a free display and returns it.
 func startXvfb(t testing.TB) string {
 	t.Helper()
+	return startXvfbSize(t, 1280, 800)
+}
+
+// startXvfbSize starts a w×h X server on a free display and returns it.
+func startXvfbSize(t testing.TB, width, height int) string {
+	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", fmt.Sprintf("%dx%dx24", width, height), "-nolisten", "tcp")
 	cmd.ExtraFiles = []*os.File{w}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start Xvfb: %v", err)

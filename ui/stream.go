@@ -4,17 +4,17 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	fdialog "fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"segcast/assets"
+	"segcast/engine"
 	"segcast/rtc"
 	"segcast/rtc/measure"
 )
@@ -22,9 +22,15 @@ import (
 // signalTimeout bounds ICE gathering for one offer or answer.
 const signalTimeout = 20 * time.Second
 
-// streamPanel is the right-hand panel: viewers by pasted SDP (both
-// directions), the LAN share with its QR code, and the viewer list. The
-// rtc session starts on first use, as a sink of the player's loop.
+// copiedFor is how long a copy button says "Copied".
+const copiedFor = 1500 * time.Millisecond
+
+// streamPanel is the right-hand side, organised by task: the on-air
+// state and stream health on top; Share link (the LAN page, its QR code
+// and the WHEP URL); Paste (offer and answer both ways, folded once a
+// viewer is connected); room for more ways out (extra); and the viewer
+// list, always in view at the bottom. The rtc session starts on first
+// use, as a sink of the player's loops.
 type streamPanel struct {
 	app          fyne.App    // clipboard, drift windows
 	win          fyne.Window // error dialogs
@@ -32,88 +38,98 @@ type streamPanel struct {
 	set          *settings // ICE, bitrates, LAN address as last saved
 	run          *runner
 	saveFile     func(name string) (string, error)
+	openURL      func(url string) error
 	loopbackOnly bool // ICE on 127.0.0.1 only (tests)
 
-	content *fyne.Container
-	sess    *rtc.Session
-	hub     *measure.Hub // the viewers' sync channels (drift views, the page's lip-sync trim)
-	unsink  func()
-	share   *lanShare
-	pending *rtc.Viewer // offered, waiting for the browser's answer
-	count   int         // viewers, for the status bar
+	sess   *rtc.Session
+	hub    *measure.Hub // the viewers' sync channels (drift views, the page's lip-sync trim, bye)
+	paths  *pathWatch   // each viewer's selected ICE pair
+	unsink func()
+	share  *lanShare
+	pasted map[string]bool // viewers made through the paste boxes (not the LAN share)
 
-	addViewer, connect, answerBtn, shareBtn *widget.Button
-	offerOut, answerIn, offerIn, answerOut  *widget.Entry
-	offerCopy, answerCopy                   *widget.Button
-	message                                 *widget.Label
-	qr                                      *canvas.Image
-	shareURL                                *widget.Label
-	viewers                                 *fyne.Container
-	lastList                                string
+	pending *rtc.Viewer // offered, waiting for the browser's answer
+	watch   string      // the viewer the message is about
+	watched rtc.ViewerState
+
+	health  *health
+	link    *shareSection
+	viewers *viewerList
+
+	addViewer, connect, answerBtn *widget.Button
+	offerCopy, answerCopy         *widget.Button
+	offerInfo, answerInfo         *widget.Label
+	offerOut, answerOut           string // the texts the copy buttons copy
+	answerIn, offerIn             *keyEntry
+	message                       *widget.Label
+	paste                         *widget.Accordion
+	// extra holds further sections (publishing, a control API) above
+	// the viewer list.
+	extra   *fyne.Container
+	content fyne.CanvasObject
 }
 
-func newStreamPanel(a fyne.App, win fyne.Window, p *player, set *settings, r *runner,
-	saveFile func(name string) (string, error), loopbackOnly bool) *streamPanel {
-	s := &streamPanel{app: a, win: win, p: p, set: set, run: r, saveFile: saveFile, loopbackOnly: loopbackOnly}
+func newStreamPanel(a fyne.App, win fyne.Window, p *player, set *settings, r *runner, e env) *streamPanel {
+	s := &streamPanel{app: a, win: win, p: p, set: set, run: r, saveFile: e.saveFile, openURL: e.openURL,
+		loopbackOnly: e.loopbackOnly, pasted: map[string]bool{}, paths: newPathWatch()}
 	s.message = widget.NewLabel("")
 	s.message.Wrapping = fyne.TextWrapWord
 
 	s.addViewer = widget.NewButtonWithIcon("Add viewer", theme.ContentAddIcon(), s.offer)
-	s.offerOut = readOnlyBox("The app's offer appears here")
-	s.offerCopy = widget.NewButtonWithIcon("Copy offer", theme.ContentCopyIcon(), func() { s.copy(s.offerOut.Text) })
-	s.answerIn = widget.NewMultiLineEntry()
-	s.answerIn.SetPlaceHolder("Paste the browser's answer")
-	s.answerIn.SetMinRowsVisible(3)
+	s.offerInfo = widget.NewLabel("")
+	s.offerCopy = widget.NewButtonWithIcon("Copy offer", theme.ContentCopyIcon(), nil)
+	s.offerCopy.OnTapped = func() { s.copy(s.offerCopy, "Copy offer", s.offerOut) }
+	s.offerCopy.Disable()
+	s.answerIn = newKeyEntry(true)
+	s.answerIn.SetPlaceHolder("Paste the page's answer")
+	s.answerIn.SetMinRowsVisible(2)
 	s.connect = widget.NewButton("Connect", s.accept)
 
-	s.offerIn = widget.NewMultiLineEntry()
-	s.offerIn.SetPlaceHolder("Or paste a browser's offer (viewer page)")
-	s.offerIn.SetMinRowsVisible(3)
+	s.offerIn = newKeyEntry(true)
+	s.offerIn.SetPlaceHolder("Paste the page's offer")
+	s.offerIn.SetMinRowsVisible(2)
 	s.answerBtn = widget.NewButton("Answer", s.answer)
-	s.answerOut = readOnlyBox("The app's answer appears here")
-	s.answerCopy = widget.NewButtonWithIcon("Copy answer", theme.ContentCopyIcon(), func() { s.copy(s.answerOut.Text) })
+	s.answerInfo = widget.NewLabel("")
+	s.answerCopy = widget.NewButtonWithIcon("Copy answer", theme.ContentCopyIcon(), nil)
+	s.answerCopy.OnTapped = func() { s.copy(s.answerCopy, "Copy answer", s.answerOut) }
+	s.answerCopy.Disable()
+	fromClipboard := widget.NewButtonWithIcon("From clipboard", theme.ContentPasteIcon(), s.fromClipboard)
 
+	appOffers := container.NewVBox(
+		widget.NewLabelWithStyle("The app offers", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}),
+		container.NewHBox(s.addViewer, s.offerCopy), s.offerInfo,
+		s.answerIn, container.NewHBox(s.connect))
+	pageOffers := container.NewVBox(
+		widget.NewLabelWithStyle("The page offers", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}),
+		s.offerIn, container.NewHBox(s.answerBtn, s.answerCopy), s.answerInfo)
 	save := widget.NewButtonWithIcon("Save viewer page…", theme.DocumentSaveIcon(), s.saveViewerPage)
-	s.shareBtn = widget.NewButtonWithIcon("Share on LAN", theme.MailForwardIcon(), s.toggleShare)
-	s.qr = canvas.NewImageFromImage(nil)
-	s.qr.ScaleMode = canvas.ImageScalePixels // QR modules stay sharp
-	s.qr.FillMode = canvas.ImageFillContain
-	s.qr.SetMinSize(fyne.NewSize(200, 200))
-	s.qr.Hide()
-	s.shareURL = widget.NewLabel("")
-	s.shareURL.Selectable = true
-	s.shareURL.Wrapping = fyne.TextWrapBreak
-	s.viewers = container.NewVBox(widget.NewLabel("No viewers"))
+	pasteBox := container.NewVBox(container.NewHBox(fromClipboard, save), appOffers, widget.NewSeparator(), pageOffers)
+	s.paste = widget.NewAccordion(widget.NewAccordionItem("Paste (offer / answer)", pasteBox))
 
-	s.content = container.NewVBox(
-		widget.NewLabelWithStyle("Stream", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		s.addViewer, s.offerOut, s.offerCopy, s.answerIn, s.connect,
-		widget.NewSeparator(),
-		s.offerIn, s.answerBtn, s.answerOut, s.answerCopy,
-		s.message,
-		widget.NewSeparator(),
-		save, s.shareBtn, s.qr, s.shareURL,
-		widget.NewSeparator(),
-		widget.NewLabelWithStyle("Viewers", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		s.viewers,
-	)
+	s.health = newHealth()
+	s.link = newShareSection(s)
+	s.viewers = newViewerList(s)
+	s.extra = container.NewVBox()
+
+	middle := container.NewVScroll(container.NewVBox(s.link.content, s.paste, s.message, s.extra))
+	s.content = container.NewBorder(s.health.content, s.viewers.content, nil, nil, middle)
 	return s
 }
 
-// readOnlyBox is a multi-line box the user copies from, not types in.
-func readOnlyBox(placeholder string) *widget.Entry {
-	e := widget.NewMultiLineEntry()
-	e.SetPlaceHolder(placeholder)
-	e.SetMinRowsVisible(3)
-	e.Wrapping = fyne.TextWrapBreak
-	e.Disable()
-	return e
-}
-
-func (s *streamPanel) copy(text string) {
-	if text != "" {
-		s.app.Clipboard().SetContent(text)
+// copy puts text on the clipboard and says so on the button for a moment.
+func (s *streamPanel) copy(b *widget.Button, label, text string) {
+	if text == "" {
+		return
 	}
+	s.app.Clipboard().SetContent(text)
+	b.SetText("Copied")
+	b.SetIcon(theme.ConfirmIcon())
+	time.AfterFunc(copiedFor, func() {
+		s.run.do(func() {
+			b.SetText(label)
+			b.SetIcon(theme.ContentCopyIcon())
+		})
+	})
 }
 
 // session starts streaming on first use: the rtc session, in the player's
@@ -124,11 +140,12 @@ func (s *streamPanel) session() (*rtc.Session, error) {
 	}
 	p := s.p
 	hub := measure.NewHub(p.clock, s.run.log)
+	f := p.format
 	sess, err := rtc.NewSession(rtc.Config{
-		Width: p.w, Height: p.h, Rate: p.rate,
+		Width: f.W, Height: f.H, Rate: f.Rate,
 		MinBitrate: s.set.MinBitrate, MaxBitrate: s.set.MaxBitrate,
 		ICEServers: s.set.ICE, Log: s.run.log, Clock: p.clock,
-		LoopbackOnly: s.loopbackOnly, Observers: []rtc.Observer{hub},
+		LoopbackOnly: s.loopbackOnly, Observers: []rtc.Observer{hub, s.paths},
 	})
 	if err != nil {
 		hub.Close()
@@ -136,13 +153,18 @@ func (s *streamPanel) session() (*rtc.Session, error) {
 	}
 	s.hub = hub
 	s.sess = sess
-	s.unsink = p.startStreaming(sess)
+	s.unsink = p.startStreaming(sess, sess.Restart)
 	sess.OnViewersChanged(func() { s.run.do(s.refresh) })
 	return sess, nil
 }
 
 func (s *streamPanel) say(format string, args ...any) {
 	s.message.SetText(fmt.Sprintf(format, args...))
+}
+
+// follow makes the message track viewer id's state from now on.
+func (s *streamPanel) follow(id string, st rtc.ViewerState) {
+	s.watch, s.watched = id, st
 }
 
 // offer creates a viewer that offers; the answer comes back by paste.
@@ -152,6 +174,7 @@ func (s *streamPanel) offer() {
 		s.say("%v", err)
 		return
 	}
+	s.paste.Open(0)
 	s.addViewer.Disable()
 	s.say("Gathering network candidates…")
 	s.run.start(func() {
@@ -168,40 +191,75 @@ func (s *streamPanel) offer() {
 				_ = s.pending.Close() // superseded before it got an answer
 			}
 			s.pending = v
-			s.offerOut.SetText(offer)
+			s.pasted[v.ID()] = true
+			s.setOffer(offer)
 			s.answerIn.SetText("")
-			s.say("Viewer %s: copy the offer into the viewer page, then paste its answer.", v.ID())
+			s.follow(v.ID(), rtc.ViewerNew)
+			s.say("Viewer %s: copy the offer into the viewer page, then paste its answer here.", v.ID())
 			s.refresh()
 		})
 	})
 }
 
+// setOffer shows that an offer is ready to copy ("" clears it). The text
+// itself is kilobytes of base64: it goes to the clipboard, not the screen.
+func (s *streamPanel) setOffer(offer string) {
+	s.offerOut = offer
+	if offer == "" {
+		s.offerInfo.SetText("")
+		s.offerCopy.Disable()
+		return
+	}
+	s.offerInfo.SetText(fmt.Sprintf("Offer ready (%.1f KB)", float64(len(offer))/1000))
+	s.offerCopy.Enable()
+}
+
+func (s *streamPanel) setAnswer(answer string) {
+	s.answerOut = answer
+	if answer == "" {
+		s.answerInfo.SetText("")
+		s.answerCopy.Disable()
+		return
+	}
+	s.answerInfo.SetText(fmt.Sprintf("Answer ready (%.1f KB)", float64(len(answer))/1000))
+	s.answerCopy.Enable()
+}
+
 // accept hands the pasted answer to the waiting viewer. A bad answer is
 // reported and the viewer keeps waiting for a good one.
 func (s *streamPanel) accept() {
+	s.acceptText(s.answerIn.Text)
+}
+
+func (s *streamPanel) acceptText(text string) bool {
 	if s.pending == nil {
 		s.say("Press Add viewer first.")
-		return
+		return false
 	}
-	if err := s.pending.Accept(s.answerIn.Text); err != nil {
+	if err := s.pending.Accept(text); err != nil {
 		s.say("Answer not accepted (viewer %s still waiting): %v", s.pending.ID(), err)
-		return
+		return false
 	}
-	s.say("Viewer %s connecting…", s.pending.ID())
+	id := s.pending.ID()
 	s.pending = nil
-	s.offerOut.SetText("")
+	s.setOffer("")
 	s.answerIn.SetText("")
+	s.follow(id, rtc.ViewerNew)
+	s.say("Viewer %s: connecting…", id)
 	s.refresh()
+	return true
 }
 
 // answer answers a browser's pasted offer.
-func (s *streamPanel) answer() {
+func (s *streamPanel) answer() { s.answerText(s.offerIn.Text, false) }
+
+// answerText answers offer; toClipboard puts the answer on the clipboard.
+func (s *streamPanel) answerText(text string, toClipboard bool) {
 	sess, err := s.session()
 	if err != nil {
 		s.say("%v", err)
 		return
 	}
-	text := s.offerIn.Text
 	s.answerBtn.Disable()
 	s.say("Answering…")
 	s.run.start(func() {
@@ -214,11 +272,44 @@ func (s *streamPanel) answer() {
 				s.say("Offer not accepted: %v", err)
 				return
 			}
-			s.answerOut.SetText(answer)
-			s.say("Viewer %s: copy the answer into the viewer page.", v.ID())
+			s.pasted[v.ID()] = true
+			s.setAnswer(answer)
+			s.offerIn.SetText("")
+			s.follow(v.ID(), rtc.ViewerNew)
+			if toClipboard {
+				s.app.Clipboard().SetContent(answer)
+				s.say("Viewer %s: the answer is on the clipboard; paste it into the viewer page.", v.ID())
+			} else {
+				s.say("Viewer %s: copy the answer into the viewer page.", v.ID())
+			}
 			s.refresh()
 		})
 	})
+}
+
+// fromClipboard (Ctrl+Shift+V) adds a viewer from what the clipboard
+// holds: a page's answer to the waiting offer is accepted; a page's offer
+// is answered and the answer put on the clipboard; anything else starts an
+// offer to copy.
+func (s *streamPanel) fromClipboard() {
+	text := strings.TrimSpace(s.app.Clipboard().Content())
+	s.paste.Open(0)
+	kind := ""
+	if text != "" {
+		if d, err := rtc.DecodeSignal(text); err == nil {
+			kind = d.Type.String()
+		}
+	}
+	switch {
+	case kind == "answer" && s.pending != nil:
+		s.answerIn.SetText(text)
+		s.acceptText(text)
+	case kind == "offer":
+		s.offerIn.SetText(text)
+		s.answerText(text, true)
+	default:
+		s.offer()
+	}
 }
 
 // saveViewerPage writes the embedded viewer page where the user says.
@@ -241,16 +332,10 @@ func (s *streamPanel) saveViewerPage() {
 	})()
 }
 
-// toggleShare starts or stops the LAN server and shows its QR code.
+// toggleShare (Ctrl+L) starts or stops the LAN share.
 func (s *streamPanel) toggleShare() {
 	if s.share != nil {
-		if err := s.share.close(); err != nil {
-			s.run.log.Warn("stop sharing", "err", err)
-		}
-		s.share = nil
-		s.qr.Hide()
-		s.shareURL.SetText("")
-		s.shareBtn.SetText("Share on LAN")
+		s.stopSharing()
 		return
 	}
 	sess, err := s.session()
@@ -264,66 +349,141 @@ func (s *streamPanel) toggleShare() {
 		return
 	}
 	s.share = ls
-	s.qr.Image = ls.qr
-	s.qr.Show()
-	s.qr.Refresh()
-	s.shareURL.SetText(ls.url)
-	s.shareBtn.SetText("Stop sharing")
+	s.run.log.Info("share link", "url", ls.url, "whep", ls.whep)
+	s.paste.Close(0) // the link and its QR code in view
+	s.link.show(ls)
+	s.say("")
 }
 
-// refresh redraws the viewer list when it changed.
+// stopSharing tells the viewers that joined through the link that the
+// stream ended, then stops the server (which closes them), off the UI
+// thread: the goodbye and the server's shutdown take a moment.
+func (s *streamPanel) stopSharing() {
+	var ids []string
+	for _, v := range s.sess.Viewers() {
+		if !s.pasted[v.ID] {
+			ids = append(ids, v.ID)
+		}
+	}
+	ls, hub := s.share, s.hub
+	s.share = nil
+	s.link.show(nil)
+	s.run.start(func() {
+		if len(ids) > 0 {
+			hub.Bye("The host stopped sharing.", ids...)
+		}
+		if err := ls.close(); err != nil {
+			s.run.log.Warn("stop sharing", "err", err)
+		}
+	})
+}
+
+// closeViewer ends one viewer, telling its page first.
+func (s *streamPanel) closeViewer(id string) {
+	sess, hub := s.sess, s.hub
+	s.run.start(func() {
+		hub.Bye("The host closed this viewer.", id)
+		if err := sess.CloseViewer(id); err != nil {
+			s.run.do(func() { s.say("Close viewer %s: %v", id, err) })
+		}
+	})
+}
+
+// refresh shows the viewers' state: the list, the message about the
+// viewer last signalled, the paste boxes folded once one is connected.
 func (s *streamPanel) refresh() {
 	if s.sess == nil {
 		return
 	}
 	infos := s.sess.Viewers()
-	s.count = len(infos)
-	if s.pending != nil && !slices.ContainsFunc(infos, func(v rtc.ViewerInfo) bool { return v.ID == s.pending.ID() }) {
+	if s.pending != nil && !hasViewer(infos, s.pending.ID()) {
 		s.pending = nil // closed before its answer came: nothing to paste into
-		s.offerOut.SetText("")
+		s.setOffer("")
 	}
-	key := fmt.Sprint(infos)
-	if key == s.lastList {
+	s.viewers.show(infos)
+	if s.watch != "" {
+		st, ok := rtc.ViewerClosed, false
+		for _, v := range infos {
+			if v.ID == s.watch {
+				st, ok = v.State, true
+			}
+		}
+		if st != s.watched || !ok {
+			s.sayState(s.watch, st, ok)
+			s.watched = st
+			if !ok {
+				s.watch = ""
+			}
+		}
+	}
+}
+
+// sayState updates the message for the watched viewer's state.
+func (s *streamPanel) sayState(id string, st rtc.ViewerState, present bool) {
+	switch {
+	case !present:
+		s.say("Viewer %s has left.", id)
+	case st == rtc.ViewerConnecting:
+		s.say("Viewer %s: connecting…", id)
+	case st == rtc.ViewerConnected:
+		s.say("Viewer %s connected.", id)
+		s.setAnswer("")
+		s.paste.Close(0)
+	case st == rtc.ViewerFailed:
+		s.say("Viewer %s could not connect (ICE failed).", id)
+	}
+}
+
+func hasViewer(infos []rtc.ViewerInfo, id string) bool {
+	for _, v := range infos {
+		if v.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// connected counts connected viewers (the status bar, on air).
+func (s *streamPanel) connected() int {
+	if s.sess == nil {
+		return 0
+	}
+	n := 0
+	for _, v := range s.viewers.last {
+		if v.State == rtc.ViewerConnected {
+			n++
+		}
+	}
+	return n
+}
+
+// stats is the session's counters, or false before streaming.
+func (s *streamPanel) stats() (rtc.SessionStats, bool) {
+	if s.sess == nil {
+		return rtc.SessionStats{}, false
+	}
+	return s.sess.Stats(), true
+}
+
+// close tells every viewer the stream ends, then ends sharing and the
+// session.
+func (s *streamPanel) close() {
+	if s.sess == nil {
 		return
 	}
-	s.lastList = key
-	var rows []fyne.CanvasObject
-	for _, v := range infos {
-		id := v.ID
-		text := fmt.Sprintf("%s  %s  %s  %d kbit/s  RTT %v  loss %.1f%%",
-			id, v.State, orDash(v.CandidateType), v.BitrateBps/1000, v.RTT.Round(time.Millisecond), 100*v.PacketLoss)
-		closeBtn := widget.NewButtonWithIcon("", theme.CancelIcon(), func() {
-			if err := s.sess.CloseViewer(id); err != nil {
-				s.say("Close viewer %s: %v", id, err)
-			}
-		})
-		rows = append(rows, container.NewBorder(nil, nil, nil, closeBtn, widget.NewLabel(text)),
-			widget.NewButton("Drift…", func() { s.openViewerDrift(id) }))
-	}
-	if len(rows) == 0 {
-		rows = append(rows, widget.NewLabel("No viewers"))
-	}
-	s.viewers.Objects = rows
-	s.viewers.Refresh()
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "–"
-	}
-	return s
-}
-
-func (s *streamPanel) viewerCount() int { return s.count }
-
-// close ends sharing and the session.
-func (s *streamPanel) close() {
+	s.hub.Bye("The host closed Segcast.")
 	if s.share != nil {
 		_ = s.share.close()
 	}
-	if s.sess != nil {
-		s.unsink()
-		_ = s.sess.Close()
-		s.hub.Close()
+	s.unsink()
+	_ = s.sess.Close()
+	s.hub.Close()
+}
+
+// rateText is a frame rate as people write it.
+func rateText(r engine.Rate) string {
+	if r.Den == 1 {
+		return fmt.Sprint(r.Num)
 	}
+	return fmt.Sprintf("%.3g", r.FPS())
 }

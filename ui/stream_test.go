@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
@@ -20,14 +21,14 @@ func TestShareOnLANShowsQR(t *testing.T) {
 	h := newHarness(t, Options{})
 	s := h.c.stream
 	h.onUI(func() { h.c.set.LANAddr = "127.0.0.1:0" }) // any free port
-	h.tap(s.shareBtn)
+	h.tap(s.link.toggle)
 	var img image.Image
 	var url string
 	h.onUI(func() {
-		if !s.qr.Visible() || s.qr.Image == nil {
+		if !s.link.details.Visible() || s.link.qr.Image == nil {
 			t.Fatalf("no QR code after Share on LAN; message %q", s.message.Text)
 		}
-		img, url = s.qr.Image, s.shareURL.Text
+		img, url = s.link.qr.Image, s.link.url.Text
 	})
 	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
 	if err != nil {
@@ -48,15 +49,22 @@ func TestShareOnLANShowsQR(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s: %s", url, resp.Status)
 	}
-	h.tap(s.shareBtn)
+	h.tap(s.link.toggle)
 	h.onUI(func() {
-		if s.qr.Visible() || s.shareURL.Text != "" || s.share != nil {
+		if s.link.details.Visible() || s.link.url.Text != "" || s.share != nil {
 			t.Error("QR code still shown after Stop sharing")
 		}
 	})
-	if resp, err := http.Get(url); err == nil {
+	// The server stops off the UI thread, after the viewers' goodbye.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		resp, err := http.Get(url)
+		if err != nil {
+			break
+		}
 		resp.Body.Close()
-		t.Errorf("page still served after Stop sharing: %s", resp.Status)
+		if time.Now().After(deadline) {
+			t.Fatalf("page still served 5 s after Stop sharing: %s", resp.Status)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -12,67 +13,88 @@ import (
 	"segcast/engine"
 )
 
-// transport is the row of playback controls under the preview: it drives
-// the player's loop and the device's volume.
+// transport is the playback controls under the preview: the seek bar with
+// elapsed and total time, the buttons, loop and mute, the volume and the
+// sound level. It drives the player's loop and the device's volume.
 type transport struct {
-	p   *player
-	log *slog.Logger
+	p       *player
+	log     *slog.Logger
+	changed func() // after a command: show its effect now
 
-	play, stop, prev, next *widget.Button
-	loop, mute             *widget.Check
-	seek, volume           *widget.Slider
-	pos                    *widget.Label
-	seeking                bool // the user is dragging the slider
-	content                fyne.CanvasObject
+	play, stop, prev, next, loop, mute *widget.Button
+	seek                               *seekBar
+	elapsed, total                     *widget.Label
+	volume                             *keySlider
+	level                              *levelMeter
+	looping, muted                     bool
+	content                            fyne.CanvasObject
+
+	shown struct { // what the labels and icons show, to skip redraws
+		playing     bool
+		elapsed     string
+		total       string
+		initialised bool
+	}
 }
 
-func newTransport(p *player, log *slog.Logger) *transport {
-	t := &transport{p: p, log: log}
+func newTransport(p *player, log *slog.Logger, keys keyHandler) *transport {
+	t := &transport{p: p, log: log, changed: func() {}}
 	t.play = widget.NewButtonWithIcon("", theme.MediaPlayIcon(), t.togglePlay)
-	t.stop = widget.NewButtonWithIcon("", theme.MediaStopIcon(), p.loop.Stop)
-	t.prev = widget.NewButtonWithIcon("", theme.MediaSkipPreviousIcon(), p.loop.Prev)
-	t.next = widget.NewButtonWithIcon("", theme.MediaSkipNextIcon(), p.loop.Next)
-	t.loop = widget.NewCheck("Loop", p.loop.SetLoop)
-	t.mute = widget.NewCheck("Mute", p.setMuted)
-	t.volume = widget.NewSlider(0, 1)
-	t.volume.Step = 0.05
+	t.stop = widget.NewButtonWithIcon("", theme.MediaStopIcon(), t.doStop)
+	t.prev = widget.NewButtonWithIcon("", theme.MediaSkipPreviousIcon(), func() { t.p.loop.Prev(); t.changed() })
+	t.next = widget.NewButtonWithIcon("", theme.MediaSkipNextIcon(), func() { t.p.loop.Next(); t.changed() })
+	t.loop = widget.NewButtonWithIcon("Loop", theme.MediaReplayIcon(), t.toggleLoop)
+	t.mute = widget.NewButtonWithIcon("", theme.VolumeUpIcon(), t.toggleMute)
+	t.volume = newKeySlider(0, 1, keys)
 	t.volume.SetValue(1)
 	t.volume.OnChanged = p.setVolume
-	t.seek = widget.NewSlider(0, 1)
-	t.seek.Step = 0.001
-	t.seek.OnChanged = func(float64) { t.seeking = true }
-	t.seek.OnChangeEnded = func(v float64) {
-		t.seeking = false
-		t.seekFraction(v)
-	}
-	t.pos = widget.NewLabel("stopped")
-	vol := container.NewGridWrap(fyne.NewSize(120, t.volume.MinSize().Height), t.volume)
-	buttons := container.NewHBox(t.prev, t.play, t.stop, t.next, t.loop, t.mute, vol, t.pos)
-	t.content = container.NewVBox(t.seek, buttons)
+	t.level = newLevelMeter()
+	t.seek = newSeekBar(t.seekTo)
+	mono := fyne.TextStyle{Monospace: true}
+	t.elapsed = widget.NewLabelWithStyle("--:--.---", fyne.TextAlignTrailing, mono)
+	t.total = widget.NewLabelWithStyle("--:--.---", fyne.TextAlignLeading, mono)
+	vol := container.NewBorder(nil, nil, widget.NewLabel("Volume"), nil,
+		container.NewGridWrap(fyne.NewSize(110, t.volume.MinSize().Height), t.volume))
+	meter := container.NewGridWrap(fyne.NewSize(56, t.volume.MinSize().Height), t.level)
+	buttons := container.NewHBox(t.prev, t.play, t.stop, t.next, t.loop, t.mute)
+	seekRow := container.NewBorder(nil, nil, t.elapsed, t.total, t.seek)
+	t.content = container.NewVBox(seekRow, container.NewBorder(nil, nil, buttons, container.NewHBox(vol, meter)))
 	return t
 }
 
-// update shows the play head (called on the UI thread by the ticker).
-func (t *transport) update(p engine.Position, frac float64) {
-	if p.Playing {
-		t.play.SetIcon(theme.MediaPauseIcon())
-	} else {
-		t.play.SetIcon(theme.MediaPlayIcon())
+// update shows the play head (UI thread); seg is the head's segment.
+func (t *transport) update(p engine.Position, seg *engine.Segment) {
+	elapsed, total := "--:--.---", "--:--.---"
+	var dur time.Duration
+	if seg != nil {
+		dur = seg.Duration()
+		elapsed, total = clockText(p.Offset), clockText(dur)
 	}
-	switch {
-	case p.Segment < 0:
-		t.pos.SetText("stopped")
-	case p.Playing:
-		t.pos.SetText(p.Offset.Truncate(time.Second/10).String() + "  playing")
-	default:
-		t.pos.SetText(p.Offset.Truncate(time.Millisecond).String() + "  paused")
+	if !t.shown.initialised || p.Playing != t.shown.playing {
+		if p.Playing {
+			t.play.SetIcon(theme.MediaPauseIcon())
+		} else {
+			t.play.SetIcon(theme.MediaPlayIcon())
+		}
 	}
-	if t.seeking {
-		return
+	if elapsed != t.shown.elapsed {
+		t.elapsed.SetText(elapsed)
 	}
-	t.seek.OnChanged = nil // a programmatic move is not a user seek
-	t.seek.SetValue(frac)
-	t.seek.OnChanged = func(float64) { t.seeking = true }
+	if total != t.shown.total {
+		t.total.SetText(total)
+	}
+	t.shown.playing, t.shown.elapsed, t.shown.total, t.shown.initialised = p.Playing, elapsed, total, true
+	t.seek.set(p.Offset, dur)
+}
+
+// clockText is d as [h:]mm:ss.mmm, truncated to the millisecond.
+func clockText(d time.Duration) string {
+	ms := int64(d / time.Millisecond)
+	h, m, s := ms/3_600_000, ms/60_000%60, ms/1000%60
+	if h > 0 {
+		return fmt.Sprintf("%d:%02d:%02d.%03d", h, m, s, ms%1000)
+	}
+	return fmt.Sprintf("%02d:%02d.%03d", m, s, ms%1000)
 }
 
 func (t *transport) togglePlay() {
@@ -81,15 +103,41 @@ func (t *transport) togglePlay() {
 	} else {
 		t.p.loop.Play()
 	}
+	t.changed()
 }
 
-// toggleLoop and toggleMute flip the checks, whose OnChanged does the work.
-func (t *transport) toggleLoop() { t.loop.SetChecked(!t.loop.Checked) }
-func (t *transport) toggleMute() { t.mute.SetChecked(!t.mute.Checked) }
+func (t *transport) doStop() {
+	t.p.loop.Stop()
+	t.changed()
+}
 
-// seekFraction seeks to a fraction of the current segment (the first
-// when stopped).
-func (t *transport) seekFraction(v float64) {
+// setLooping and setMuted show the state on their buttons and apply it.
+func (t *transport) setLooping(on bool) {
+	t.looping = on
+	t.p.loop.SetLoop(on)
+	t.loop.Importance = widget.MediumImportance
+	if on {
+		t.loop.Importance = widget.HighImportance
+	}
+	t.loop.Refresh()
+}
+
+func (t *transport) setMuted(on bool) {
+	t.muted = on
+	t.p.setMuted(on)
+	if on {
+		t.mute.SetIcon(theme.VolumeMuteIcon())
+	} else {
+		t.mute.SetIcon(theme.VolumeUpIcon())
+	}
+}
+
+func (t *transport) toggleLoop() { t.setLooping(!t.looping) }
+func (t *transport) toggleMute() { t.setMuted(!t.muted) }
+
+// seekTo moves the head to off into the current segment (the first when
+// stopped), kept inside the segment.
+func (t *transport) seekTo(off time.Duration) {
 	p := t.p.loop.Position()
 	if p.Segment < 0 {
 		p.Segment = 0
@@ -98,33 +146,50 @@ func (t *transport) seekFraction(v float64) {
 	if s == nil {
 		return
 	}
-	off := time.Duration(v * float64(s.Duration()))
 	off = min(max(off, 0), s.Duration()-time.Millisecond)
 	if err := t.p.loop.Seek(p.Segment, off); err != nil {
 		t.log.Warn("seek", "err", err)
 	}
+	t.changed()
 }
 
-// step moves one source frame when paused and one second when playing.
+// step moves one of the segment's own frames when paused (exactly: the
+// head lands on the frame's start time, which shows that frame) and one
+// second when playing.
 func (t *transport) step(dir int) {
 	p := t.p.loop.Position()
 	s := t.p.segmentAt(p)
 	if s == nil {
 		return
 	}
-	var off time.Duration
 	if p.Playing {
-		off = p.Offset + time.Duration(dir)*time.Second
-	} else {
-		r := s.Rate
-		if r.Valid() != nil {
-			r = engine.Rate30
-		}
-		k := r.FrameAt(int64(p.Offset)) + int64(dir)
-		off = time.Duration(r.FrameNS(max(k, 0)))
+		t.seekTo(p.Offset + time.Duration(dir)*time.Second)
+		return
 	}
-	off = min(max(off, 0), s.Duration()-time.Millisecond)
+	off, ok := stepOffset(s, p.Offset, dir)
+	if !ok {
+		return
+	}
 	if err := t.p.loop.Seek(p.Segment, off); err != nil {
 		t.log.Warn("step", "err", err)
 	}
+	t.changed()
+}
+
+// stepOffset is the start time of the frame dir frames from the one shown
+// at off, in s's own frame rate; ok is false at either end.
+func stepOffset(s *engine.Segment, off time.Duration, dir int) (time.Duration, bool) {
+	r := s.Rate
+	if r.Valid() != nil {
+		r = engine.Rate30
+	}
+	last := int64(s.Frames.Len()) - 1
+	if last < 0 { // sound only: frames of the rate over its length
+		last = r.FrameAt(int64(s.Duration()) - 1)
+	}
+	k := r.FrameAt(int64(off)) + int64(dir)
+	if k < 0 || k > last {
+		return 0, false
+	}
+	return time.Duration(r.FrameNS(k)), true
 }

@@ -193,6 +193,33 @@ func (h *Hub) viewer(id string) *viewerSync {
 	return h.viewers[id]
 }
 
+// byeWait bounds how long Bye waits for its messages to leave.
+const byeWait = 300 * time.Millisecond
+
+// Bye tells the pages of the given viewers (every viewer when ids is
+// empty) that the stream is ending, with a reason they show, and waits
+// until those messages have left (at most byeWait). Call it before
+// closing the viewers: after that the channel is gone.
+func (h *Hub) Bye(reason string, ids ...string) {
+	h.mu.Lock()
+	var vs []*viewerSync
+	for id, v := range h.viewers {
+		if len(ids) == 0 || slices.Contains(ids, id) {
+			vs = append(vs, v)
+		}
+	}
+	h.mu.Unlock()
+	for _, v := range vs {
+		v.send(avsync.NewBye(reason))
+	}
+	deadline := time.Now().Add(byeWait)
+	for _, v := range vs {
+		for !v.flushed() && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
+
 // OnMeasurement sets f to be called (from a pion goroutine; f must not
 // block long) with every A/V measurement a viewer page sends. AtMS is the
 // loop clock, in ms, when the row arrived.
@@ -240,6 +267,7 @@ type viewerSync struct {
 	bad     atomic.Int64
 	dropped atomic.Int64
 	open    atomic.Bool
+	pending atomic.Int32 // messages queued and not yet handed to the channel
 
 	mu        sync.Mutex
 	dc        *webrtc.DataChannel
@@ -286,6 +314,7 @@ func (vs *viewerSync) write(dc *webrtc.DataChannel) {
 			if err := dc.SendText(string(b)); err != nil {
 				vs.h.log.Debug("sync channel send", "viewer", vs.id, "err", err)
 			}
+			vs.pending.Add(-1)
 		}
 	}
 }
@@ -312,9 +341,11 @@ func (vs *viewerSync) send(v any) {
 		vs.h.log.Error("sync message", "err", err)
 		return
 	}
+	vs.pending.Add(1)
 	select {
 	case vs.out <- b:
 	default:
+		vs.pending.Add(-1)
 		vs.dropped.Add(1)
 	}
 }
@@ -347,6 +378,15 @@ func (vs *viewerSync) receive(b []byte) {
 		vs.mu.Unlock()
 		vs.h.measured(vs.id, m)
 	}
+}
+
+// flushed reports whether everything queued has been handed to the
+// DataChannel and sent (or the channel is not open).
+func (vs *viewerSync) flushed() bool {
+	vs.mu.Lock()
+	dc := vs.dc
+	vs.mu.Unlock()
+	return !vs.open.Load() || dc == nil || (vs.pending.Load() == 0 && dc.BufferedAmount() == 0)
 }
 
 func (vs *viewerSync) info() SyncInfo {

@@ -263,6 +263,16 @@ func TestSyncChannelPingsFramesAndDropsBadMessages(t *testing.T) {
 	if len(audioMS) == 0 || len(videoMS) == 0 {
 		t.Errorf("SendErrors: %d audio, %d video, want both", len(audioMS), len(videoMS))
 	}
+
+	// Bye reaches the page with its reason before Bye returns.
+	hub.Bye("the host stopped sharing", "someone-else")
+	if got := peer.all("bye"); len(got) != 0 {
+		t.Fatalf("a bye for another viewer arrived: %v", got)
+	}
+	hub.Bye("the host stopped sharing", v.ID())
+	if bye := peer.first(t, "bye", 2*time.Second); bye["reason"] != "the host stopped sharing" {
+		t.Errorf("bye %v: want the reason", bye)
+	}
 }
 
 // When the app offers, it creates the sync channel and the answering

@@ -239,7 +239,7 @@ func (p *LiveKit) connect(ctx context.Context) error {
 
 func (p *LiveKit) publishTracks(room *lksdk.Room) error {
 	video, audio := p.sess.Tracks()
-	w, h := p.sess.Size()
+	w, h, _ := p.sess.Format()
 	if _, err := room.LocalParticipant.PublishTrack(video, &lksdk.TrackPublicationOptions{
 		Name: "video", Source: livekit.TrackSource_CAMERA, Stream: StreamID, VideoWidth: w, VideoHeight: h,
 	}); err != nil {

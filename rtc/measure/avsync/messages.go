@@ -22,6 +22,9 @@ import (
 //	                                             timestamp was written at wall_ms
 //	                                             (Unix ms, the clock the Sender
 //	                                             Reports use); about once a second
+//	{"t":"bye","reason":…}                        the stream is ending for this
+//	                                             viewer (the host stopped sharing,
+//	                                             closed it, or closed the app)
 //
 // Page → app:
 //
@@ -79,6 +82,17 @@ type Map struct {
 func NewMap(videoRTP uint32, wallMS float64) Map {
 	return Map{T: "map", VideoRTP: videoRTP, WallMS: wallMS}
 }
+
+// Bye tells the page the stream is ending on purpose, before the
+// connection goes, so it can say so at once rather than wait for ICE to
+// notice.
+type Bye struct {
+	T      string `json:"t"` // "bye"
+	Reason string `json:"reason"`
+}
+
+// NewBye builds a bye message; reason is shown to the viewer.
+func NewBye(reason string) Bye { return Bye{T: "bye", Reason: reason} }
 
 // Pong is the page's answer to a Ping: t1 = PageRxMS, t2 = PageTxMS on the
 // page clock; AppMS echoes the ping's t0.
