@@ -152,16 +152,20 @@ func (s *LiveKitSync) forgetSilent(ctx context.Context) {
 		if err := clk.SleepUntil(ctx, start+i*pageSilence/4); err != nil {
 			return
 		}
-		now := clk.Now()
-		s.mu.Lock()
-		for id, pg := range s.pages {
-			if now-pg.heard > pageSilence {
-				delete(s.pages, id)
-				s.h.remove(LiveKitViewerID(id))
-				s.h.log.Info("livekit sync: page silent; forgotten", "identity", id, "after", pageSilence)
-			}
+		s.forget(clk.Now())
+	}
+}
+
+// forget drops the pages silent for more than pageSilence at now.
+func (s *LiveKitSync) forget(now time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, pg := range s.pages {
+		if now-pg.heard > pageSilence {
+			delete(s.pages, id)
+			s.h.remove(LiveKitViewerID(id))
+			s.h.log.Info("livekit sync: page silent; forgotten", "identity", id, "after", pageSilence)
 		}
-		s.mu.Unlock()
 	}
 }
 
