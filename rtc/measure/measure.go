@@ -67,13 +67,14 @@ type Options struct {
 	Log         *slog.Logger // nil = discard
 }
 
-// Measure streams loop to a headless Chromium running the viewer page on
-// loopback, lets the page measure A/V sync and latency for Settle +
-// Duration, and returns the report of the rows after Settle (with the
-// send-time errors of the run). With OutDir set it writes report.json and
-// report.png there. The loop must not be running; Measure runs it. A run
-// that streamed returns its report whatever the numbers; errors are for
-// runs that could not stream.
+// Run streams loop to a headless Chromium running the viewer page on
+// loopback (or, with LiveKit set, publishes it into a LiveKit room that
+// the browser watches on the LiveKit viewer page), lets the page measure
+// A/V sync and latency for Settle + Duration, and returns the report of
+// the rows after Settle (with the send-time errors of the run). With
+// OutDir set it writes report.json and report.png there. The loop must
+// not be running; Run runs it. A run that streamed returns its report
+// whatever the numbers; errors are for runs that could not stream.
 func Run(ctx context.Context, loop *engine.Loop, opt Options) (avsync.Report, error) {
 	var none avsync.Report
 	if loop == nil {
@@ -153,7 +154,7 @@ func Run(ctx context.Context, loop *engine.Loop, opt Options) (avsync.Report, er
 	if err != nil {
 		return none, err
 	}
-	defer pg.close() // before sess.Close, after the loop stops
+	defer pg.close() // before sess.Close
 	log.Info("viewer connected; measuring", "viewer", pg.id, "settle", settle, "duration", opt.Duration)
 	start := opt.Config.Clock.Now()
 	measureFrom := start + settle
