@@ -58,7 +58,9 @@ const usage = `usage:
                   | --whip URL [--bearer TOKEN]
                                      publish to a LiveKit room or a WHIP endpoint (reconnects by itself)
   segcast measure [INPUT...] [--pattern] [--duration D] [--out DIR] [--browser PATH] [--no-lipsync]
+                  [--livekit URL (--api-key K --api-secret S [--room ROOM] | --token JWT --viewer-token JWT)]
                                      measure A/V sync and latency in headless Chromium
+                                     (directly, or through a LiveKit room)
 
 INPUT is a segment folder (images + WAV), a .y4m, a .wav, or an MP4/MOV/MKV/WebM.
 The output frame rate follows the first input's ("match source"; 30 for the
@@ -458,9 +460,26 @@ func measureCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	out := fs.String("out", ".", "folder for report.json and report.png")
 	browser := fs.String("browser", measure.DefaultBrowser, "Chromium to run the viewer page in")
 	noLipSync := fs.Bool("no-lipsync", false, "leave the viewer page's lip-sync trim off: Chrome's own lip sync alone")
+	var lk publish.LiveKitOptions
+	fs.StringVar(&lk.URL, "livekit", "", "measure through this LiveKit server (ws://, wss://): publish there, watch on the LiveKit viewer page")
+	fs.StringVar(&lk.Token, "token", "", "LiveKit token (JWT) Segcast publishes with")
+	viewerToken := fs.String("viewer-token", "", "LiveKit token (JWT) for the viewer page, with --token: may subscribe and publish data")
+	fs.StringVar(&lk.APIKey, "api-key", "", "LiveKit API key (default $LIVEKIT_API_KEY)")
+	fs.StringVar(&lk.APISecret, "api-secret", "", "LiveKit API secret (default $LIVEKIT_API_SECRET)")
+	fs.StringVar(&lk.Room, "room", "", "LiveKit room (with --api-key; default a fresh one)")
 	inputs, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	var through *publish.LiveKitOptions
+	if lk.URL != "" {
+		if lk.Token == "" && lk.APIKey == "" && lk.APISecret == "" {
+			lk.APIKey, lk.APISecret = os.Getenv("LIVEKIT_API_KEY"), os.Getenv("LIVEKIT_API_SECRET")
+		}
+		if lk.Token != "" && *viewerToken == "" {
+			return badInput("measure: --token needs --viewer-token for the viewer page (or give --api-key and --api-secret)")
+		}
+		through = &lk
 	}
 	if m.duration == 0 {
 		m.duration = time.Minute
@@ -480,7 +499,11 @@ func measureCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	r, err := measure.Run(ctx, loop, measure.Options{
 		Config:   rtc.Config{Width: md.size.X, Height: md.size.Y, Rate: md.rate, Clock: clock, Log: logger()},
 		Duration: m.duration, OutDir: *out, Browser: *browser, NoLipSync: *noLipSync, Log: logger(),
+		LiveKit: through, ViewerToken: *viewerToken,
 	})
+	if errors.As(err, new(*publish.ConnectError)) {
+		return usageError{err}
+	}
 	if err != nil {
 		return err
 	}

@@ -8,12 +8,12 @@ import (
 
 func TestLiveKitViewerPageIsSelfContained(t *testing.T) {
 	page := string(LiveKitViewerPage())
-	for _, want := range []string{"<video", "window.LivekitClient", "LivekitClient={}", "class Measurer", "window.segcastLiveKit"} {
+	for _, want := range []string{"<video", "window.LivekitClient", "LivekitClient={}", "class Measurer", "class SyncLink", "window.segcastLiveKit"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("LiveKit viewer page lacks %q", want)
 		}
 	}
-	for _, slot := range []string{liveKitSlot, measureSlot} {
+	for _, slot := range []string{liveKitSlot, liveKitSyncSlot, measureSlot} {
 		if strings.Contains(page, slot) {
 			t.Errorf("slot %q left in the page", slot)
 		}

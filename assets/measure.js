@@ -421,6 +421,28 @@ export function timelineOffset(frame, map, audioPlayoutNtpMs, atMs) {
   return videoWall - audioWall;
 }
 
+// Behind an SFU (LiveKit) the page's RTP timestamps are the app's plus an
+// offset of the SFU's own, so the app's map must be moved by it. A flash
+// frame tells the offset: the rtpTimestamp the page presented it with less
+// the rtp the app's "frame" message gives for the index read in the
+// picture. Learnt at every flash, it follows the SFU when it rebases; a
+// direct viewer learns 0.
+
+// rtpOffsetOf is the SFU's offset (page − app RTP, signed 32-bit) from a
+// presented frame's rtpTimestamp and the rtp the app sent it with; NaN
+// when either is unknown.
+export function rtpOffsetOf(presentedRtp, sentRtp) {
+  if (!Number.isInteger(presentedRtp) || !Number.isInteger(sentRtp)) return NaN;
+  return rtpDiff(presentedRtp, sentRtp);
+}
+
+// shiftMap is the app's map ({rtp, wallMs}) in the page's RTP timestamps;
+// null while the offset is unknown.
+export function shiftMap(map, offset) {
+  if (!map || !Number.isFinite(offset)) return null;
+  return { rtp: (map.rtp + offset) >>> 0, wallMs: map.wallMs };
+}
+
 // LipSyncTrim turns timeline offsets into receiver jitterBufferTarget
 // values (ms; 0 = none). Audio delay moves in fine steps (NetEq stretches
 // time), video only in display frames (16.7 ms at 60 Hz) and every ms of
@@ -486,10 +508,12 @@ const TIMELINE_KEEP = 8; // at most, between trim updates (once a second): each 
 // Measurer wires the video element, the received stream and a send
 // function (JSON-able object → DataChannel). Feed it the app's messages
 // with handleMessage. Call start() after the stream is attached. With a
-// pc and trim (the default), it also runs the lip-sync trim.
+// pc and trim (the default), it also runs the lip-sync trim. rtpOffset is
+// the page − app RTP timestamp offset until a flash tells it: 0 for a
+// direct viewer, NaN behind an SFU (no trim before the first flash).
 export class Measurer {
-  constructor({ video, stream, send, pc = null, onRow = null, onStats = null, trim = true }) {
-    Object.assign(this, { video, stream, send, pc, onRow, onStats });
+  constructor({ video, stream, send, pc = null, onRow = null, onStats = null, trim = true, rtpOffset = 0 }) {
+    Object.assign(this, { video, stream, send, pc, onRow, onStats, rtpOffset });
     this.trim = trim && pc ? new LipSyncTrim() : null;
     this.videoMap = null; // {rtp, wallMs} from the app
     this.shown = null; // {rtp, ms}: the last frame presented
@@ -498,6 +522,7 @@ export class Measurer {
     this.flashes = []; // {k, ms, latency} waiting for a beep
     this.beeps = []; // {ms, path}: heard times (track: before the output delay)
     this.frameSends = new Map(); // k → app send ms
+    this.frameRtps = new Map(); // k → app RTP timestamp
     this.clockOffset = NaN; // page − app, from the app's pings
     this.lastStats = null;
     this.prevRaw = null;
@@ -575,6 +600,10 @@ export class Measurer {
       if (Number.isInteger(m.k) && Number.isFinite(m.send_ms)) {
         this.frameSends.set(m.k & 0xffffff, m.send_ms);
         if (this.frameSends.size > FRAME_SEND_KEEP) this.frameSends.delete(this.frameSends.keys().next().value);
+        if (Number.isInteger(m.rtp)) {
+          this.frameRtps.set(m.k & 0xffffff, m.rtp >>> 0);
+          if (this.frameRtps.size > FRAME_SEND_KEEP) this.frameRtps.delete(this.frameRtps.keys().next().value);
+        }
       }
       return true;
     }
@@ -616,8 +645,16 @@ export class Measurer {
       const sent = k >= 0 ? this.frameSends.get(k) : undefined;
       if (sent !== undefined && Number.isFinite(this.clockOffset)) latency = ms - (sent + this.clockOffset);
       if (k >= 0) this.flashes.push({ k, ms, latency });
+      if (k >= 0) this.learnRtpOffset(k, meta.rtpTimestamp);
     }
     this.wasFlash = flash;
+  }
+
+  // learnRtpOffset takes the offset from flash k presented with
+  // rtpTimestamp, when the app has said which rtp it sent k with.
+  learnRtpOffset(k, rtpTimestamp) {
+    const off = rtpOffsetOf(rtpTimestamp, this.frameRtps.get(k));
+    if (Number.isFinite(off)) this.rtpOffset = off;
   }
 
   async listenAudio() {
@@ -661,7 +698,7 @@ export class Measurer {
         // The report's time (epoch ms), when it falls within the call.
         let at = s.timestamp - performance.timeOrigin;
         if (!(at >= t0 && at <= t1)) at = (t0 + t1) / 2;
-        const e = timelineOffset(this.shown, this.videoMap, s.estimatedPlayoutTimestamp, at);
+        const e = timelineOffset(this.shown, shiftMap(this.videoMap, this.rtpOffset), s.estimatedPlayoutTimestamp, at);
         if (Number.isFinite(e)) {
           this.timeline.push(e);
           if (this.timeline.length > TIMELINE_KEEP) this.timeline.shift();

@@ -5,6 +5,7 @@ import {
   readPatternIndex, isFlash, codeWord, crc8, cellX, codeBand, detectOnsets, OnsetDetector, TrackOnsets, stampOnPageClock,
   pairFlashes, statsFromReport, contextToPageMs, summarise, quantile, driftPerMinute,
   rtpDiff, timelineOffset, LipSyncTrim, NTP_UNIX_MS, AUDIO_FRAME_MS, byeReason, viewerStatus,
+  rtpOffsetOf, shiftMap, Measurer,
 } from './measure.js';
 
 // patternFrame draws what engine/pattern.go draws for frame k (teal-ish
@@ -252,6 +253,46 @@ test('timelineOffset puts the frame on screen and the audio playing on the sende
   assert.ok(Number.isNaN(timelineOffset(frame, map, 0, 510)));
   assert.ok(Number.isNaN(timelineOffset(frame, map, undefined, 510)));
   assert.ok(Number.isNaN(timelineOffset(frame, map, ept, 500 + 1000)));
+});
+
+test('rtpOffsetOf and shiftMap move the app\'s map into an SFU\'s RTP timestamps', () => {
+  // The SFU forwards app RTP 0xffffe000 as 0x00001000 (across the wrap).
+  const off = rtpOffsetOf(0x00001000, 0xffffe000);
+  assert.equal(off, 0x3000);
+  assert.deepEqual(shiftMap({ rtp: 0xffffe000 + 9000 - 0x100000000, wallMs: 7 }, off), { rtp: 0x1000 + 9000, wallMs: 7 });
+  assert.deepEqual(shiftMap({ rtp: 5, wallMs: 7 }, 0), { rtp: 5, wallMs: 7 }, 'direct: unchanged');
+  assert.equal(shiftMap({ rtp: 5, wallMs: 7 }, NaN), null, 'offset unknown: no map');
+  assert.equal(shiftMap(null, 0), null);
+  assert.ok(Number.isNaN(rtpOffsetOf(undefined, 5)));
+  assert.ok(Number.isNaN(rtpOffsetOf(5, undefined)));
+  assert.ok(Number.isNaN(rtpOffsetOf(5.5, 5)));
+  // Through the SFU, the timeline offset is the direct one once shifted.
+  const map = { rtp: 1000, wallMs: 1e12 };
+  const sfu = 123456789;
+  const shown = { rtp: (1000 + 9000 + sfu) >>> 0, ms: 500 };
+  const ept = 1e12 + 95 + AUDIO_FRAME_MS + NTP_UNIX_MS;
+  const direct = timelineOffset({ rtp: 10000, ms: 500 }, map, ept, 510);
+  assert.ok(Math.abs(timelineOffset(shown, shiftMap(map, rtpOffsetOf(sfu + 1000, 1000)), ept, 510) - direct) < 1e-6);
+});
+
+test('Measurer learns the SFU\'s offset from a flash and the app\'s frame message', () => {
+  const sent = [];
+  const m = new Measurer({ video: null, stream: null, send: (x) => sent.push(x), rtpOffset: NaN });
+  m.learnRtpOffset(30, 5000);
+  assert.ok(Number.isNaN(m.rtpOffset), 'no frame message for 30 yet');
+  assert.equal(m.handleMessage(JSON.stringify({ t: 'frame', k: 30, send_ms: 1000, rtp: 4294967000 })), true);
+  assert.equal(m.handleMessage({ t: 'frame', k: 60, send_ms: 2000 }), true, 'an app that sends no rtp');
+  m.learnRtpOffset(30, 704);
+  assert.equal(m.rtpOffset, 1000);
+  m.learnRtpOffset(60, 9999);
+  assert.equal(m.rtpOffset, 1000, 'flash 60 came without rtp: offset kept');
+  // The picture carries the index mod 2^24; the message's k is read so too.
+  m.handleMessage({ t: 'frame', k: 0x1000000 + 90, send_ms: 3000, rtp: 8000 });
+  m.learnRtpOffset(90, 8000 + 2000);
+  assert.equal(m.rtpOffset, 2000, 'the SFU rebased: the next flash says so');
+  assert.equal(m.frameSends.get(30), 1000);
+  assert.equal(new Measurer({ video: null, stream: null, send() {} }).rtpOffset, 0, 'a direct viewer starts at 0');
+  assert.equal(sent.length, 0);
 });
 
 test('LipSyncTrim holds audio back when it is early, from its current delay', () => {

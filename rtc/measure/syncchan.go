@@ -17,14 +17,18 @@ import (
 	"segcast/rtc/measure/avsync"
 )
 
-// The sync channel: every viewer's PeerConnection carries a DataChannel
-// "segcast-sync" on which the app pings its clock (the loop's), tells
-// when each flash frame of the sync pattern was written and which video
-// RTP timestamp left at which wall time (the page's lip-sync trim needs
-// that), and receives the viewer page's A/V measurements (formats:
-// avsync/messages.go). A Hub is the app's end of it for every viewer of
-// one rtc.Session, as an rtc.Observer: it sees viewers and sent items
-// from outside the send path.
+// The sync channel: the app pings every viewer page with its clock (the
+// loop's), tells when each flash frame of the sync pattern was written
+// and which video RTP timestamp left at which wall time (the page's
+// lip-sync trim needs that), and receives the page's A/V measurements
+// (formats: avsync/messages.go). A Hub is the app's end of it for every
+// viewer of one rtc.Session, as an rtc.Observer: it sees sent items from
+// outside the send path. The protocol is one (viewerSync); it runs over a
+// transport that opens a viewer's channel with a send function and feeds
+// it what the page sends: a DataChannel "segcast-sync" on each direct
+// viewer's PeerConnection (below), or LiveKit data messages on topic
+// "segcast-sync" for the pages in a room the session publishes into
+// (livekit.go).
 
 // SyncChannelLabel names the DataChannel. Whichever side offers creates
 // it: the app when it offers (paste "Add viewer"), the page when it
@@ -105,12 +109,9 @@ func (h *Hub) appMS() float64 { return msOf(h.clock.Now()) }
 func msOf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // ViewerCreated implements rtc.Observer: it opens (when the app offers) or
-// awaits the viewer's sync channel.
+// awaits the viewer's sync DataChannel.
 func (h *Hub) ViewerCreated(v *rtc.Viewer) {
-	vs := h.newViewerSync(v.ID())
-	h.mu.Lock()
-	h.viewers[vs.id] = vs
-	h.mu.Unlock()
+	vs := h.add(v.ID())
 	pc := v.PeerConnection()
 	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
 		if dc.Label() == SyncChannelLabel {
@@ -130,10 +131,27 @@ func (h *Hub) ViewerCreated(v *rtc.Viewer) {
 }
 
 // ViewerClosed implements rtc.Observer.
-func (h *Hub) ViewerClosed(v *rtc.Viewer) {
+func (h *Hub) ViewerClosed(v *rtc.Viewer) { h.remove(v.ID()) }
+
+// add registers a viewer whose channel is not open yet (replacing one of
+// the same id).
+func (h *Hub) add(id string) *viewerSync {
+	vs := h.newViewerSync(id)
 	h.mu.Lock()
-	vs := h.viewers[v.ID()]
-	delete(h.viewers, v.ID())
+	old := h.viewers[id]
+	h.viewers[id] = vs
+	h.mu.Unlock()
+	if old != nil {
+		old.cancel()
+	}
+	return vs
+}
+
+// remove forgets a viewer and stops its goroutines.
+func (h *Hub) remove(id string) {
+	h.mu.Lock()
+	vs := h.viewers[id]
+	delete(h.viewers, id)
 	h.mu.Unlock()
 	if vs != nil {
 		vs.cancel()
@@ -166,7 +184,7 @@ func (h *Hub) run() {
 		if item.SourceIndex >= 0 && item.Image != nil && pattern.IsFlash(item.Image) {
 			// The sync pattern draws its frame index in the picture; the
 			// page reads it back to match our send time.
-			h.broadcast(avsync.NewFrame(int64(item.SourceIndex)&pattern.IndexMask, msOf(item.Wrote)))
+			h.broadcast(avsync.NewFrame(int64(item.SourceIndex)&pattern.IndexMask, msOf(item.Wrote), item.RTP))
 		}
 		if item.Wall.Sub(lastMap) >= mapEvery {
 			lastMap = item.Wall
@@ -256,7 +274,7 @@ func (h *Hub) Sync(viewerID string) (info SyncInfo, ok bool) {
 	return SyncInfo{}, false
 }
 
-// viewerSync is one viewer's end of the sync channel.
+// viewerSync is one viewer's end of the sync channel, on any transport.
 type viewerSync struct {
 	id      string
 	h       *Hub
@@ -268,9 +286,11 @@ type viewerSync struct {
 	dropped atomic.Int64
 	open    atomic.Bool
 	pending atomic.Int32 // messages queued and not yet handed to the channel
+	started atomic.Bool
 
 	mu        sync.Mutex
-	dc        *webrtc.DataChannel
+	attached  bool          // a DataChannel is the viewer's sync channel
+	buffered  func() uint64 // bytes the transport has yet to send (nil: none it tells of)
 	rows      []avsync.Measurement
 	lastStats avsync.Stats
 }
@@ -281,37 +301,46 @@ func (h *Hub) newViewerSync(id string) *viewerSync {
 		lastStats: avsync.UnknownStats()}
 }
 
+// opened starts talking to the page once its channel is open: send writes
+// one message, called in order from one goroutine until the viewer
+// closes. Later calls only mark the channel open again.
+func (vs *viewerSync) opened(send func([]byte) error) {
+	vs.open.Store(true)
+	if vs.started.Swap(true) {
+		return
+	}
+	go vs.write(send)
+	go vs.ping()
+}
+
 // attach takes dc as the viewer's sync channel (the first one only).
 func (vs *viewerSync) attach(dc *webrtc.DataChannel) {
 	vs.mu.Lock()
-	if vs.dc != nil {
+	if vs.attached {
 		vs.mu.Unlock()
 		vs.h.log.Warn("viewer opened a second sync channel; ignored", "viewer", vs.id)
 		_ = dc.Close()
 		return
 	}
-	vs.dc = dc
+	vs.attached = true
+	vs.buffered = dc.BufferedAmount
 	vs.mu.Unlock()
 	dc.OnOpen(func() {
-		if vs.open.Swap(true) {
-			return
-		}
 		vs.h.log.Info("sync channel open", "viewer", vs.id)
-		go vs.write(dc)
-		go vs.ping()
+		vs.opened(func(b []byte) error { return dc.SendText(string(b)) })
 	})
 	dc.OnClose(func() { vs.open.Store(false) })
 	dc.OnMessage(func(msg webrtc.DataChannelMessage) { vs.receive(msg.Data) })
 }
 
 // write sends queued messages in order until the viewer closes.
-func (vs *viewerSync) write(dc *webrtc.DataChannel) {
+func (vs *viewerSync) write(send func([]byte) error) {
 	for {
 		select {
 		case <-vs.ctx.Done():
 			return
 		case b := <-vs.out:
-			if err := dc.SendText(string(b)); err != nil {
+			if err := send(b); err != nil {
 				vs.h.log.Debug("sync channel send", "viewer", vs.id, "err", err)
 			}
 			vs.pending.Add(-1)
@@ -362,6 +391,7 @@ func (vs *viewerSync) receive(b []byte) {
 		return
 	}
 	switch m := msg.(type) {
+	case avsync.Hello: // the transport's business
 	case avsync.Pong:
 		vs.clock.AddPong(m, at)
 	case avsync.StatsMsg:
@@ -381,12 +411,12 @@ func (vs *viewerSync) receive(b []byte) {
 }
 
 // flushed reports whether everything queued has been handed to the
-// DataChannel and sent (or the channel is not open).
+// transport and sent (or the channel is not open).
 func (vs *viewerSync) flushed() bool {
 	vs.mu.Lock()
-	dc := vs.dc
+	buffered := vs.buffered
 	vs.mu.Unlock()
-	return !vs.open.Load() || dc == nil || (vs.pending.Load() == 0 && dc.BufferedAmount() == 0)
+	return !vs.open.Load() || (vs.pending.Load() == 0 && (buffered == nil || buffered() == 0))
 }
 
 func (vs *viewerSync) info() SyncInfo {

@@ -14,10 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"segcast/bench"
-	"segcast/rtc/measure/avsync"
 	"segcast/rtc/publish/lkserver"
 )
 
@@ -190,55 +187,5 @@ func waitCount(b *testing.B, ctx context.Context, s *lkserver.Subscriber, frames
 			b.Fatalf("%d frames, waited for %d", f, frames)
 		case <-time.After(10 * time.Millisecond):
 		}
-	}
-}
-
-// BenchmarkLiveKitChromiumSync publishes the 720p30 pattern into a LiveKit
-// room (sync streams, created through the API) and plays it in headless
-// Chromium on the LiveKit viewer page (vendored livekit-client, measure.js
-// timing each flash as presented and each beep as heard; Chrome's own lip
-// sync, no trim). After a 15 s settle it measures for benchSeconds and
-// reports the offset (audio − video) median and p95 of |offset|, the drift
-// and the freezes. SEGCAST_BENCH_SECONDS=600 is the ten-minute run.
-func BenchmarkLiveKitChromiumSync(b *testing.B) {
-	const settle = 15 * time.Second
-	for range b.N {
-		c := lkserver.Start(b, lkserver.Options{})
-		n := c.Nodes[0]
-		r := newRig(b, 1280, 720)
-		room := randomName("bench-")
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute+settle+benchSeconds())
-		p, err := PublishLiveKit(ctx, r.sess, LiveKitOptions{URL: n.URL, APIKey: lkserver.APIKey, APISecret: lkserver.APISecret, Room: room})
-		if err != nil {
-			b.Fatal(err)
-		}
-		bctx := watchInChromium(b, ctx, n.URL, room)
-		info := waitPlaying(b, ctx, bctx)
-		time.Sleep(settle + benchSeconds())
-		raw, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](
-			`(window.segcastMeasurer ? window.segcastMeasurer.rows : []).map((r) => JSON.stringify(r))`))
-		if err != nil {
-			b.Fatal(err)
-		}
-		var rows []avsync.Measurement
-		for _, s := range raw {
-			m, err := avsync.DecodePageMessage([]byte(s))
-			if err != nil {
-				b.Fatalf("page row %s: %v", s, err)
-			}
-			if row := m.(avsync.Measurement); float64(row.VideoMS) >= *info.ConnectedMS+float64(settle.Milliseconds()) {
-				rows = append(rows, row)
-			}
-		}
-		rep := avsync.Summarise(rows)
-		b.ReportMetric(float64(rep.Offset.Median), "offset-median-ms")
-		b.ReportMetric(float64(rep.Offset.P95), "offset-p95-abs-ms")
-		b.ReportMetric(float64(rep.DriftMSPerMin), "drift-ms/min")
-		b.ReportMetric(float64(rep.Freezes), "freezes")
-		b.ReportMetric(float64(rep.Offset.Samples), "flashes")
-		b.Logf("%s; %d flashes of %d rows; stream ids %q %q; %+v", rep.OneLine(), rep.Offset.Samples, len(raw),
-			info.Tracks["video"].StreamID, info.Tracks["audio"].StreamID, p.Status())
-		p.Close()
-		cancel()
 	}
 }

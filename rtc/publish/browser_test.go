@@ -22,11 +22,10 @@ const chromium = "/usr/bin/chromium"
 
 // pageInfo is window.segcastLiveKit, as assets/livekit.html keeps it.
 type pageInfo struct {
-	State       string   `json:"state"`
-	Error       string   `json:"error"`
-	Room        string   `json:"room"`
-	ConnectedMS *float64 `json:"connectedMs"` // the page's clock at connect
-	Tracks      map[string]struct {
+	State  string `json:"state"`
+	Error  string `json:"error"`
+	Room   string `json:"room"`
+	Tracks map[string]struct {
 		Participant     string `json:"participant"`
 		StreamID        string `json:"streamId"`
 		FramesDecoded   int    `json:"framesDecoded"`

@@ -98,10 +98,12 @@ type LiveKit struct {
 	done     chan struct{}
 	unexpose func() // ends the session's count of this consumer
 
-	mu       sync.Mutex
-	room     *lksdk.Room
-	gen      int // counts rooms joined; events of older rooms are stale
-	roomName string
+	mu        sync.Mutex
+	room      *lksdk.Room
+	gen       int // counts rooms joined; events of older rooms are stale
+	roomName  string
+	dataTopic string
+	onData    func(from string, payload []byte)
 }
 
 type roomEvent struct {
@@ -146,6 +148,45 @@ func (p *LiveKit) Room() string {
 
 // Identity is the participant identity the tracks are published as.
 func (p *LiveKit) Identity() string { return p.opt.Identity }
+
+// HandleData has f called with every data message sent to the publisher
+// on topic: from is the sender's identity as the server vouches for it.
+// f runs on the SDK's goroutines and must not block; nil stops. One
+// handler at a time.
+func (p *LiveKit) HandleData(topic string, f func(from string, payload []byte)) {
+	p.mu.Lock()
+	p.dataTopic, p.onData = topic, f
+	p.mu.Unlock()
+}
+
+// SendData sends payload reliably on topic to the participants named
+// (everyone in the room when none are). It may wait while the connection
+// is being resumed (at most ConnectTimeout), and fails while the
+// publisher joins again.
+func (p *LiveKit) SendData(topic string, payload []byte, to ...string) error {
+	p.mu.Lock()
+	room := p.room
+	p.mu.Unlock()
+	if room == nil {
+		return errors.New("livekit: not in the room")
+	}
+	return room.LocalParticipant.PublishDataPacket(&lksdk.UserDataPacket{Payload: payload, Topic: topic},
+		lksdk.WithDataPublishReliable(true), lksdk.WithDataPublishDestination(to))
+}
+
+// dataPacket hands a user data message on the handler's topic to it.
+func (p *LiveKit) dataPacket(d lksdk.DataPacket, params lksdk.DataReceiveParams) {
+	u, ok := d.(*lksdk.UserDataPacket)
+	if !ok {
+		return
+	}
+	p.mu.Lock()
+	topic, f := p.dataTopic, p.onData
+	p.mu.Unlock()
+	if f != nil && u.Topic == topic {
+		f(params.SenderIdentity, u.Payload)
+	}
+}
 
 // Close leaves the room and stops reconnecting.
 func (p *LiveKit) Close() error {
@@ -265,6 +306,7 @@ func (p *LiveKit) callback(gen int) *lksdk.RoomCallback {
 	cb.OnReconnecting = func() { send("reconnecting", "") }
 	cb.OnReconnected = func() { send("reconnected", "") }
 	cb.OnDisconnectedWithReason = func(r lksdk.DisconnectionReason) { send("disconnected", string(r)) }
+	cb.OnDataPacket = p.dataPacket
 	return cb
 }
 

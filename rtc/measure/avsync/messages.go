@@ -15,9 +15,10 @@ import (
 //	{"t":"ping","id":n,"app_ms":…,"offset_ms":…}  offset_ms (optional) is the
 //	                                             app's current ClockSync estimate
 //	                                             of page clock − app clock
-//	{"t":"frame","k":…,"send_ms":…}               app clock time pattern frame k
+//	{"t":"frame","k":…,"send_ms":…,"rtp":…}       app clock time pattern frame k
 //	                                             (the index drawn in the picture)
-//	                                             was written to the track
+//	                                             was written to the track, and its
+//	                                             video RTP timestamp as sent
 //	{"t":"map","video_rtp":…,"wall_ms":…}         the video frame with that RTP
 //	                                             timestamp was written at wall_ms
 //	                                             (Unix ms, the clock the Sender
@@ -28,6 +29,9 @@ import (
 //
 // Page → app:
 //
+//	{"t":"hello"}                                  the page measures: talk to it
+//	                                             (transports without a channel of
+//	                                             their own, LiveKit data messages)
 //	{"t":"pong","id":n,"app_ms":…,"page_rx_ms":…,"page_tx_ms":…}
 //	{"t":"m", …Measurement…}                       one row per flash/beep pair
 //	{"t":"stats","page_ms":…, …Stats…}             getStats once a second
@@ -36,6 +40,11 @@ import (
 // for the frames it wants latency for (at least every flash frame; every
 // frame is fine too), and the page computes
 // latency = present time − (send_ms + offset_ms) for a frame it has seen.
+//
+// An SFU rewrites RTP timestamps by an offset of its own, so a "map" means
+// nothing to a page behind one until it knows that offset: the page learns
+// it from a flash frame, as the rtpTimestamp it was presented with less
+// the "rtp" of the frame message with the index it reads in the picture.
 
 // MaxMessageBytes bounds a page message: rows are a few hundred bytes.
 const MaxMessageBytes = 16 << 10
@@ -60,15 +69,19 @@ func NewPing(id int64, appMS float64, c *ClockSync) Ping {
 	return p
 }
 
-// Frame tells the page when pattern frame K left the app.
+// Frame tells the page when pattern frame K left the app, and with which
+// video RTP timestamp.
 type Frame struct {
 	T      string  `json:"t"` // "frame"
 	K      int64   `json:"k"`
 	SendMS float64 `json:"send_ms"`
+	RTP    uint32  `json:"rtp"`
 }
 
 // NewFrame builds a frame message.
-func NewFrame(k int64, sendMS float64) Frame { return Frame{T: "frame", K: k, SendMS: sendMS} }
+func NewFrame(k int64, sendMS float64, rtp uint32) Frame {
+	return Frame{T: "frame", K: k, SendMS: sendMS, RTP: rtp}
+}
 
 // Map ties the video track's RTP timestamps to the sender's wall clock,
 // as its Sender Reports do, for the page's lip-sync trim.
@@ -103,6 +116,10 @@ type Pong struct {
 	PageTxMS float64 `json:"page_tx_ms"`
 }
 
+// Hello is a page saying it measures, where the transport has no channel
+// whose opening says so (LiveKit data messages).
+type Hello struct{}
+
 // StatsMsg is a getStats sample sent without a flash (any content).
 type StatsMsg struct {
 	PageMS float64 `json:"page_ms"`
@@ -114,8 +131,8 @@ type envelope struct {
 	T *string `json:"t"`
 }
 
-// DecodePageMessage parses one page → app message and returns a Pong, a
-// Measurement or a StatsMsg. Messages over MaxMessageBytes, with an
+// DecodePageMessage parses one page → app message and returns a Hello, a
+// Pong, a Measurement or a StatsMsg. Messages over MaxMessageBytes, with an
 // unknown "t", or missing a required field are refused with an error
 // naming the field.
 func DecodePageMessage(b []byte) (any, error) {
@@ -130,6 +147,11 @@ func DecodePageMessage(b []byte) (any, error) {
 		return nil, errors.New(`page message: no "t" field`)
 	}
 	switch *env.T {
+	case "hello":
+		if err := strictDecode(b, &struct{}{}); err != nil {
+			return nil, fmt.Errorf("page message hello: %w", err)
+		}
+		return Hello{}, nil
 	case "pong":
 		p, err := decodePong(b)
 		if err != nil {

@@ -36,6 +36,10 @@ func TestDecodePageMessageValid(t *testing.T) {
 		t.Errorf("derived offset: %#v, %v", v, err)
 	}
 
+	if v, err = DecodePageMessage([]byte(`{"t":"hello"}`)); err != nil || v != (Hello{}) {
+		t.Errorf("hello = %#v, %v", v, err)
+	}
+
 	v, err = DecodePageMessage([]byte(`{"t":"stats","page_ms":123,"frames_dropped":4}`))
 	if s, ok := v.(StatsMsg); err != nil || !ok || s.PageMS != 123 || s.FramesDropped != 4 || s.Freezes.Known() || s.TimelineMS.Known() {
 		t.Errorf("stats = %#v, %v", v, err)
@@ -62,6 +66,7 @@ func TestDecodePageMessageErrors(t *testing.T) {
 		{`{"t":"m","flash_index":3,"video_ms":10,"audio_ms":20,"offset_ms":-10}`, "offset_ms -10 is not"},
 		{`{"t":"m","flash_index":3,"video_ms":10,"audio_ms":20} {}`, "after top-level value"},
 		{`{"t":"stats"}`, "field page_ms"},
+		{`{"t":"hello"} {}`, "after top-level value"},
 		{`{"t":"m","flash_index":0,"video_ms":-1e308,"audio_ms":1e308}`, "out of range"},
 	} {
 		_, err := DecodePageMessage([]byte(tc.in))
@@ -82,8 +87,8 @@ func TestAppMessagesJSON(t *testing.T) {
 	if string(b) != `{"t":"ping","id":2,"app_ms":20,"offset_ms":100}` {
 		t.Errorf("ping after sync: %s", b)
 	}
-	b, _ = json.Marshal(NewFrame(42, 1234.5))
-	if string(b) != `{"t":"frame","k":42,"send_ms":1234.5}` {
+	b, _ = json.Marshal(NewFrame(42, 1234.5, 4294967295))
+	if string(b) != `{"t":"frame","k":42,"send_ms":1234.5,"rtp":4294967295}` {
 		t.Errorf("frame: %s", b)
 	}
 	b, _ = json.Marshal(NewMap(4294967295, 1.7956e12))
