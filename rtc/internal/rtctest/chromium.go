@@ -103,9 +103,10 @@ func WaitPageConnected(ctx context.Context, t testing.TB, within time.Duration) 
 		if s.State == "connected" {
 			return
 		}
-		if s.State == "failed" || time.Now().After(deadline) {
+		if s.State == "failed" || s.State == "ended" || time.Now().After(deadline) {
 			msg, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("error")))
-			t.Fatalf("viewer page state %q after %v; page error: %q", s.State, within, msg)
+			why, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("endedReason")))
+			t.Fatalf("viewer page state %q (within %v); page error: %q; ended: %q", s.State, within, msg, why)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
