@@ -46,6 +46,10 @@ type Options struct {
 	// Paused opens the window without starting playback (`segcast
 	// --paused`): the pattern paused at its start, inputs stopped.
 	Paused bool
+	// Watch queues every complete file or segment folder that appears in
+	// this folder, through the control API (`segcast --watch DIR`); ""
+	// keeps the settings' Watch folder. Not saved.
+	Watch string
 	// NoAudio never opens an audio device: the preview runs on the wall
 	// clock and the status bar says "no audio device".
 	NoAudio bool
