@@ -237,7 +237,11 @@ func (p *publishSection) refresh() {
 		return
 	}
 	p.shown = st
-	text := fmt.Sprintf("%s: %s", publishStateText(st.State), st.Target)
+	target := st.Target
+	if lk, ok := p.pub.(*publish.LiveKit); ok {
+		target = fmt.Sprintf("room %s on %s", lk.Room(), st.Target)
+	}
+	text := fmt.Sprintf("%s: %s", publishStateText(st.State), target)
 	if st.Reconnects > 0 {
 		text += fmt.Sprintf(" · %d reconnects", st.Reconnects)
 	}

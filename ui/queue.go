@@ -30,6 +30,7 @@ type queueRows struct {
 
 	seen    queueSeen
 	rowH    float32 // one row's height
+	builds  int     // times rebuilt: none while nothing changes
 	list    *widget.List
 	box     *fyne.Container // holds the list at a height for its rows
 	content fyne.CanvasObject
@@ -103,6 +104,7 @@ func (q *queueRows) rebuild(ctl *share.Control, seen queueSeen) {
 	for i, j := 0, len(done)-1; i < j; i, j = i+1, j-1 {
 		done[i], done[j] = done[j], done[i]
 	}
+	q.builds++
 	q.seen = seen
 	q.entries = append(now, done...)
 	q.idle, q.onAir, q.idleAir = seen.idle, seen.onAir, seen.idleAir
