@@ -301,7 +301,7 @@ func newControlSection(s *streamPanel) *controlSection {
 	c.problem.Wrapping = fyne.TextWrapWord
 	c.problem.Hide()
 	title := widget.NewLabelWithStyle("Control API", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	c.content = container.NewVBox(title, container.NewBorder(nil, nil, nil, c.copyURL, c.url), c.watch, c.problem)
+	c.content = container.NewVBox(container.NewBorder(nil, nil, title, c.copyURL, c.url), c.watch, c.problem)
 	return c
 }
 

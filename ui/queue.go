@@ -235,19 +235,16 @@ func (q *queueRows) updateRow(i int, v *queueRowView) {
 }
 
 // entryDetail is an entry's second line: where it came from, its state,
-// its length (so far, while a live one plays), why it failed.
+// its length (so far, while a live producer sends), why it failed.
 func entryDetail(e share.ControlEntry) string {
 	origin := map[share.Origin]string{share.OriginAPI: "pushed", share.OriginLive: "live",
 		share.OriginWatch: "watched", share.OriginWindow: "window"}[e.Origin]
 	if origin == "" {
 		origin = "queued"
 	}
-	if e.Live && e.Origin == share.OriginAPI {
-		origin = "pushed (streamed)"
-	}
 	s := fmt.Sprintf("%s · %s · %v", origin, e.State, e.Duration.Round(10*time.Millisecond))
-	if e.Live && e.State != engine.EntryDone {
-		s += " so far"
+	if e.Origin == share.OriginLive && e.State < engine.EntryDone {
+		s += " so far" // the producer is still sending
 	}
 	if e.Err != "" {
 		s += " · " + e.Err

@@ -74,6 +74,7 @@ func newStreamPanel(a fyne.App, win fyne.Window, p *player, set *settings, r *ru
 		loopbackOnly: e.loopbackOnly, pasted: map[string]bool{}, paths: newPathWatch()}
 	s.message = widget.NewLabel("")
 	s.message.Wrapping = fyne.TextWrapWord
+	s.message.Hide() // shown with something to say
 
 	s.addViewer = widget.NewButtonWithIcon("Add viewer", theme.ContentAddIcon(), s.offer)
 	s.offerInfo = widget.NewLabel("")
@@ -161,7 +162,10 @@ func (s *streamPanel) session() (*rtc.Session, error) {
 }
 
 func (s *streamPanel) say(format string, args ...any) {
-	s.message.SetText(fmt.Sprintf(format, args...))
+	text := fmt.Sprintf(format, args...)
+	s.message.SetText(text)
+	s.message.Hidden = text == ""
+	s.message.Refresh()
 }
 
 // follow makes the message track viewer id's state from now on.
