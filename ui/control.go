@@ -87,7 +87,7 @@ func (a *controlAPI) listen(addr string) error {
 	old := a.srv
 	a.srv, a.url = srv, url
 	a.mu.Unlock()
-	shutdown(old)
+	go shutdown(old) // its requests in flight may take a while; not on the UI thread
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.log.Error("control API stopped", "err", err)
@@ -176,15 +176,20 @@ func (e *errorRecorder) message() string {
 
 // attach puts the API on loop, whose output is f and whose segments go
 // in store. The idle clip a producer set comes along when the size is
-// unchanged (it was scaled to it).
+// unchanged (it was scaled to it). If the watched folder cannot be
+// watched any more, the API runs without it and the error says so.
 func (a *controlAPI) attach(loop *engine.Loop, f outFormat, store *engine.FrameStore) error {
 	size := image.Pt(f.W, f.H)
 	a.mu.Lock()
 	watch, old, oldLoop, oldSize, unhook := a.watch, a.ctl, a.loop, a.size, a.unhook
 	a.mu.Unlock()
-	ctl, err := share.NewControl(loop, share.ControlOptions{
-		Rate: f.Rate, Size: size, Store: store, WatchDir: watch, Token: a.token, Log: a.log,
-	})
+	opt := share.ControlOptions{Rate: f.Rate, Size: size, Store: store, WatchDir: watch, Token: a.token, Log: a.log}
+	ctl, err := share.NewControl(loop, opt)
+	var watchErr error
+	if err != nil && watch != "" { // the folder went away: serve the API without it
+		watchErr, opt.WatchDir = err, ""
+		ctl, err = share.NewControl(loop, opt)
+	}
 	if err != nil {
 		return err
 	}
@@ -202,9 +207,9 @@ func (a *controlAPI) attach(loop *engine.Loop, f outFormat, store *engine.FrameS
 		unhook()
 	}
 	if old != nil {
-		_ = old.Close()
+		go old.Close() // stops its watcher, which may be loading a file
 	}
-	return nil
+	return watchErr
 }
 
 // setWatch watches dir ("" stops): what appears there is queued.

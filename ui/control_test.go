@@ -166,3 +166,32 @@ func TestControlWatchInWindow(t *testing.T) {
 		return p.Visible() && strings.Contains(p.Text, "broken.wav")
 	})
 }
+
+// A new output format is a new loop: the control API moves to it with the
+// same URL, and a push then plays on the loop on air.
+func TestControlFollowsNewFormat(t *testing.T) {
+	h := newHarness(t, Options{Size: "320x180", FPS: "30"})
+	var url string
+	h.waitFor("the control URL", func() bool { url = h.c.stream.control.url.Text; return url != "" })
+	h.onUI(func() {
+		f := h.c.player.format
+		f.W, f.H = 256, 144
+		h.c.applyFormat(f)
+	})
+	h.waitFor("the new loop", func() bool { return h.c.api.currentLoop() == h.c.player.loop && h.c.player.format.W == 256 })
+	p := filepath.Join(t.TempDir(), "x.y4m")
+	writeY4M(t, p, 32, 18, 15, 30, pushColour)
+	y4m, _ := os.ReadFile(p)
+	if code, ans := post(t, "POST", url+"segments?mode=now&name=after", y4m); code != http.StatusCreated {
+		t.Fatalf("POST after the new format: %d %v", code, ans)
+	}
+	h.waitFor("the row done on the new loop", func() bool { return hasRow(queueTexts(h.c.queue), "after", "· done ·") })
+	h.onUI(func() {
+		if got := h.c.stream.control.url.Text; got != url {
+			t.Errorf("URL %q after the new format, want %q", got, url)
+		}
+		if _, ok := h.c.player.loop.Entry(1); !ok {
+			t.Error("the push is not on the loop on air")
+		}
+	})
+}
