@@ -113,7 +113,7 @@ func (a *controlAPI) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	ctl := a.ctl
 	a.mu.Unlock()
 	if ctl == nil {
-		http.Error(w, "control API: the window is closing", http.StatusServiceUnavailable)
+		http.Error(w, "control API: not on a loop (starting or closing)", http.StatusServiceUnavailable)
 		return
 	}
 	if r.Method == http.MethodGet {
