@@ -36,9 +36,10 @@ import (
 )
 
 const usage = `usage:
-  segcast [INPUT...] [--no-audio] [--share] [--paused] [--stats D]
+  segcast [INPUT...] [--no-audio] [--share] [--paused] [--stats D] [--watch DIR]
                                      open the window (sync pattern when no input);
                                      --share starts sharing on the LAN at once,
+                                     --watch queues what appears in DIR (control API),
                                      --paused opens without starting playback;
                                      --stats logs preview counters every D (diagnostics)
   segcast probe [--json] [--budget B] INPUT...
@@ -534,6 +535,7 @@ func window(args []string) error {
 	shareLAN := fs.Bool("share", false, "start sharing on the LAN at once (the viewer page's link and QR code)")
 	paused := fs.Bool("paused", false, "open without starting playback")
 	stats := fs.Duration("stats", 0, "diagnostics: log the preview's and the loop's counters to stderr at this interval")
+	watch := fs.String("watch", "", "queue every complete file or segment folder that appears in this folder (control API)")
 	inputs, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -541,11 +543,14 @@ func window(args []string) error {
 	if *stats < 0 {
 		return badInput("--stats: must not be negative")
 	}
+	if st, err := os.Stat(*watch); *watch != "" && (err != nil || !st.IsDir()) {
+		return badInput("--watch %s: not a folder", *watch)
+	}
 	// Fyne's GLFW driver panics without a display; say what is missing.
 	if runtime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		return errors.New("no display for the window (DISPLAY is not set); run it on a desktop, under xvfb-run, or use a subcommand (segcast help)")
 	}
-	opt := ui.Options{Pattern: m.pattern, Loop: m.loop, NoAudio: *noAudio, Share: *shareLAN, Paused: *paused, StatsEvery: *stats, Log: logger()}
+	opt := ui.Options{Pattern: m.pattern, Loop: m.loop, NoAudio: *noAudio, Share: *shareLAN, Paused: *paused, StatsEvery: *stats, Watch: *watch, Log: logger()}
 	// Only flags the user gave override the saved settings.
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {

@@ -104,6 +104,7 @@ func TestCLIBadInputExitsTwoWithOneLine(t *testing.T) {
 		{"viewer without out", "", []string{"viewer"}, "--out"},
 		{"bad listen port", "", []string{"serve", "--pattern", "--listen", "127.0.0.1:99999"}, "--listen"},
 		{"garbage offer", "not an offer\n", []string{"stream", "--pattern", "--size", "160x120"}, "offer"},
+		{"window watch not a folder", "", []string{"--no-audio", "--watch", filepath.Join(dir, "nofolder")}, "--watch"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

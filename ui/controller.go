@@ -60,6 +60,8 @@ type controller struct {
 	list   *playlist
 	tr     *transport
 	stream *streamPanel
+	api    *controlAPI
+	queue  *queueRows
 	output *outputMenu
 	status *widget.Label
 	full   fyne.Window // the fullscreen preview, nil when closed
@@ -108,6 +110,11 @@ func newController(parent context.Context, a fyne.App, opt Options, e env) (*con
 		}
 	}
 	c.player = newPlayer(c.set.format(), c.set.budget(), audio, r, func(d time.Duration) { c.tr.seekTo(d) })
+	c.player.onLoop = func(l *engine.Loop, f outFormat) {
+		if err := c.api.attach(l, f, c.player.store); err != nil {
+			c.stream.control.showError(err)
+		}
+	}
 
 	c.win = a.NewWindow("Segcast")
 	c.tr = newTransport(c.player, r.log, c.handleKey)
@@ -115,6 +122,14 @@ func newController(parent context.Context, a fyne.App, opt Options, e env) (*con
 	c.list = newPlaylist(c.player, r, c.win, e, c.handleKey)
 	c.list.onFirstClip = c.firstClip
 	c.stream = newStreamPanel(a, c.win, c.player, &c.set, r, e)
+	api, err := newControlAPI(r.log)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	c.api = api
+	c.queue = newQueueRows(c.api, r)
+	c.startControl()
 	c.output = newOutputMenu(c)
 	c.status = widget.NewLabel("")
 	c.status.Truncation = fyne.TextTruncateEllipsis
@@ -147,6 +162,37 @@ func newController(parent context.Context, a fyne.App, opt Options, e env) (*con
 	return c, nil
 }
 
+// startControl serves the control API where the settings say, on the
+// loop on air, watching the settings' folder. A failure is shown in its
+// section; the window runs on without it.
+func (c *controller) startControl() {
+	err := c.api.listen(c.set.ControlAddr)
+	if err == nil {
+		err = c.api.attach(c.player.loop, c.player.format, c.player.store)
+	}
+	if err == nil {
+		err = c.api.setWatch(c.set.WatchDir)
+	}
+	if err != nil {
+		c.stream.control.showError(err)
+	}
+}
+
+// applyControl applies saved settings to the control API: a new address
+// is a new URL (the token stays); a new folder is watched from now on.
+func (c *controller) applyControl(was, now settings) {
+	var err error
+	if now.ControlAddr != was.ControlAddr {
+		err = c.api.listen(now.ControlAddr)
+	}
+	if err == nil && now.WatchDir != was.WatchDir {
+		err = c.api.setWatch(now.WatchDir)
+	}
+	if err != nil {
+		c.stream.control.showError(err)
+	}
+}
+
 // fitScreen sizes the window to fit a screen of w×h pixels (0: unknown),
 // at most 1280×1000, leaving room for a title bar and a panel.
 func (c *controller) fitScreen(w, h int) {
@@ -170,7 +216,8 @@ func (c *controller) layout() fyne.CanvasObject {
 	head := container.NewBorder(nil, nil, nil, c.output.button, pv.label)
 	below := container.NewVBox(pv.wave, c.tr.content)
 	previewArea := container.NewBorder(container.NewVBox(c.output.banner, head), below, nil, nil, picture)
-	main := container.New(windowLayout{}, c.list.content, previewArea, c.stream.content)
+	list := container.NewBorder(nil, c.queue.content, nil, nil, c.list.content)
+	main := container.New(windowLayout{}, list, previewArea, c.stream.content)
 	return container.NewBorder(nil, c.status, nil, nil, main)
 }
 
@@ -178,6 +225,7 @@ func (c *controller) layout() fyne.CanvasObject {
 // device and the stream.
 func (c *controller) close() {
 	c.cancel()
+	c.api.close()
 	c.stream.close()
 	c.run.wg.Wait()
 	if err := c.player.close(); err != nil {
@@ -205,6 +253,8 @@ func (c *controller) refreshTick() {
 	c.ticks++
 	c.refresh()
 	c.stream.refresh()
+	c.stream.control.refresh(c.api)
+	c.stream.publish.refresh()
 	c.stream.health.setOnAir(c.stream.sess != nil, c.stream.connected())
 	if c.ticks%healthTicks != 0 {
 		return
@@ -238,7 +288,12 @@ func (c *controller) refresh() {
 	pos := p.loop.Position()
 	seg := p.segmentAt(pos)
 	c.tr.update(pos, seg)
-	c.list.setPlaying(pos.Segment)
+	if pos.OnAir != 0 {
+		c.list.setPlaying(-1) // a producer's entry is on air, not the playlist
+	} else {
+		c.list.setPlaying(pos.Segment)
+	}
+	c.queue.update(pos)
 	title := "Segcast"
 	if seg != nil {
 		title = seg.Name + " — Segcast"

@@ -59,8 +59,10 @@ func (c *controller) menu() *fyne.MainMenu {
 // once where it can (output format, bitrates and ICE for the next viewer)
 // and at the next start otherwise (memory budget, audio device).
 func (c *controller) showSettings() {
+	was := c.set
 	showSettings(c.app.Preferences(), c.win, &c.set, c.run, func(s settings) {
 		c.stream.say("Settings saved. The memory budget and audio device apply at the next start.")
+		c.applyControl(was, s)
 		f := c.player.format
 		f.W, f.H = s.Width, s.Height
 		if !s.MatchFPS {

@@ -36,6 +36,9 @@ type player struct {
 	store   *engine.FrameStore
 	preview *preview
 	run     *runner
+	// onLoop is told of each new loop (swap) on the UI thread, before it
+	// runs: the control API moves to it.
+	onLoop func(*engine.Loop, outFormat)
 
 	mu       sync.Mutex
 	stream   engine.Sink                               // the rtc session while streaming
@@ -121,6 +124,9 @@ func (p *player) swap(f outFormat, segs []*engine.Segment, set func(*engine.Loop
 	}
 	set(nl)
 	p.loop, p.format = nl, f
+	if p.onLoop != nil {
+		p.onLoop(nl, f)
+	}
 	p.mu.Lock()
 	stopOld := p.stopLoop
 	p.stopLoop = nil

@@ -8,6 +8,13 @@
 // becomes a new loop (swap). Each panel is built from what it uses; the
 // controller only wires them into the window (layout.go places them;
 // keys.go makes the transport's keys work whatever has focus).
+//
+// Ways out beside the preview, all from the stream's one encode: the LAN
+// share (share.go), pasted viewers (stream.go) and publishing to a LiveKit
+// room or a WHIP endpoint (publish.go). Ways in: the playlist, and the
+// control API (control.go), through which producers queue segments on the
+// loop on air; its entries and the idle clip are rows under the playlist
+// (queue.go). Nothing on the UI thread waits for the network.
 package ui
 
 import (
@@ -46,6 +53,10 @@ type Options struct {
 	// Paused opens the window without starting playback (`segcast
 	// --paused`): the pattern paused at its start, inputs stopped.
 	Paused bool
+	// Watch queues every complete file or segment folder that appears in
+	// this folder, through the control API (`segcast --watch DIR`); ""
+	// keeps the settings' Watch folder. Not saved.
+	Watch string
 	// NoAudio never opens an audio device: the preview runs on the wall
 	// clock and the status bar says "no audio device".
 	NoAudio bool

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 
@@ -26,6 +27,8 @@ const (
 	prefLANAddr    = "lan_addr"
 	prefFill       = "output_fill"
 	prefRecent     = "recent_files"
+	prefControl    = "control_addr"
+	prefWatch      = "watch_dir"
 )
 
 // matchSource is the frame rate setting that follows the clips.
@@ -44,6 +47,8 @@ type settings struct {
 	BudgetMiB   int64
 	AudioDevice string // "" = system default
 	LANAddr     string // host:port for Share on LAN; "" = :8787
+	ControlAddr string // host:port of the control API; "" = 127.0.0.1:0
+	WatchDir    string // queued through the control API as inputs appear; "" = none
 	iceText     string // as typed, for the form
 }
 
@@ -56,6 +61,8 @@ func loadSettings(p fyne.Preferences) settings {
 		BudgetMiB:   int64(p.Int(prefBudgetMiB)),
 		AudioDevice: p.String(prefDevice),
 		LANAddr:     p.String(prefLANAddr),
+		ControlAddr: p.String(prefControl),
+		WatchDir:    p.String(prefWatch),
 		Fill:        p.Bool(prefFill),
 		iceText:     p.String(prefICE),
 	}
@@ -82,6 +89,8 @@ func (s settings) save(p fyne.Preferences) {
 	p.SetInt(prefBudgetMiB, int(s.BudgetMiB))
 	p.SetString(prefDevice, s.AudioDevice)
 	p.SetString(prefLANAddr, s.LANAddr)
+	p.SetString(prefControl, s.ControlAddr)
+	p.SetString(prefWatch, s.WatchDir)
 }
 
 // saveOutput keeps the output format as the default for the next start.
@@ -113,6 +122,7 @@ func (s settings) budget() int64 {
 // settingsForm is what the settings dialog edits, as text.
 type settingsForm struct {
 	ICE, FPS, Size, MinBitrate, MaxBitrate, BudgetMiB, Device, LANAddr string
+	ControlAddr, WatchDir                                              string
 }
 
 func (s settings) form() settingsForm {
@@ -129,7 +139,7 @@ func (s settings) form() settingsForm {
 	return settingsForm{
 		ICE: s.iceText, FPS: fps, Size: fmt.Sprintf("%dx%d", s.Width, s.Height),
 		MinBitrate: itoa(s.MinBitrate), MaxBitrate: itoa(s.MaxBitrate), BudgetMiB: itoa(int(s.BudgetMiB)),
-		Device: s.AudioDevice, LANAddr: s.LANAddr,
+		Device: s.AudioDevice, LANAddr: s.LANAddr, ControlAddr: s.ControlAddr, WatchDir: s.WatchDir,
 	}
 }
 
@@ -184,6 +194,18 @@ func (f settingsForm) parse() (settings, error) {
 			bad("LAN address", fmt.Errorf("port %q: want 1 to 65535", port))
 		}
 	}
+	s.ControlAddr = strings.TrimSpace(f.ControlAddr)
+	if s.ControlAddr != "" {
+		if _, port, err := net.SplitHostPort(s.ControlAddr); err != nil {
+			bad("Control API address", fmt.Errorf("%q: want host:port, e.g. 127.0.0.1:8788", s.ControlAddr))
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			bad("Control API address", fmt.Errorf("port %q: want 0 (any free port) to 65535", port))
+		}
+	}
+	s.WatchDir = strings.TrimSpace(f.WatchDir)
+	if st, err := os.Stat(s.WatchDir); s.WatchDir != "" && (err != nil || !st.IsDir()) {
+		bad("Watch folder", fmt.Errorf("%q: not a folder", s.WatchDir))
+	}
 	return s, errors.Join(errs...)
 }
 
@@ -219,6 +241,12 @@ func (s *settings) override(opt Options) error {
 			return fmt.Errorf("--size: %w", err)
 		}
 		s.Width, s.Height = size.X, size.Y
+	}
+	if opt.Watch != "" {
+		if st, err := os.Stat(opt.Watch); err != nil || !st.IsDir() {
+			return fmt.Errorf("--watch %s: not a folder", opt.Watch)
+		}
+		s.WatchDir = opt.Watch
 	}
 	if opt.Budget < 0 {
 		return fmt.Errorf("--budget: %d is negative", opt.Budget)

@@ -17,6 +17,7 @@ import (
 type settingsDialog struct {
 	d                                 *fdialog.CustomDialog
 	ice, fps, size, minBr, maxBr, lan *keyEntry
+	control, watch                    *keyEntry
 	budget                            *keyEntry
 	device                            *widget.SelectEntry
 	errText                           *widget.Label
@@ -50,6 +51,8 @@ func showSettings(prefs fyne.Preferences, win fyne.Window, set *settings, r *run
 	d.device.SetText(f.Device)
 	d.device.SetPlaceHolder("system default")
 	d.lan = entry(f.LANAddr, ":8787")
+	d.control = entry(f.ControlAddr, "127.0.0.1:0 (loopback, any free port)")
+	d.watch = entry(f.WatchDir, "a folder whose new files are queued")
 	r.start(func() {
 		if names, err := audioout.Devices(); err == nil {
 			r.do(func() { d.device.SetOptions(names) })
@@ -64,6 +67,8 @@ func showSettings(prefs fyne.Preferences, win fyne.Window, set *settings, r *run
 		widget.NewFormItem("Memory budget (MiB)", d.budget),
 		widget.NewFormItem("Audio device", d.device),
 		widget.NewFormItem("LAN address", d.lan),
+		widget.NewFormItem("Control API address", d.control),
+		widget.NewFormItem("Watch folder", d.watch),
 	)
 	d.errText = widget.NewLabel("")
 	d.errText.Importance = widget.DangerImportance
@@ -83,7 +88,8 @@ func showSettings(prefs fyne.Preferences, win fyne.Window, set *settings, r *run
 // form is what the fields hold now.
 func (d *settingsDialog) form() settingsForm {
 	return settingsForm{ICE: d.ice.Text, FPS: d.fps.Text, Size: d.size.Text, MinBitrate: d.minBr.Text,
-		MaxBitrate: d.maxBr.Text, BudgetMiB: d.budget.Text, Device: d.device.Text, LANAddr: d.lan.Text}
+		MaxBitrate: d.maxBr.Text, BudgetMiB: d.budget.Text, Device: d.device.Text, LANAddr: d.lan.Text,
+		ControlAddr: d.control.Text, WatchDir: d.watch.Text}
 }
 
 // trySave saves and closes, or shows why not and keeps the edits.

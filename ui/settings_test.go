@@ -13,15 +13,18 @@ import (
 // included (it is stored, never shown in errors).
 func TestSettingsRoundTrip(t *testing.T) {
 	a := test.NewTempApp(t)
+	watch := t.TempDir()
 	in := settingsForm{
-		ICE:        "stun:stun.example.org:3478\nturn:turn.example.org:3478,alice,s3cret",
-		FPS:        "30000/1001",
-		Size:       "640x360",
-		MinBitrate: "200000",
-		MaxBitrate: "2000000",
-		BudgetMiB:  "512",
-		Device:     "pulse",
-		LANAddr:    "0.0.0.0:9000",
+		ICE:         "stun:stun.example.org:3478\nturn:turn.example.org:3478,alice,s3cret",
+		FPS:         "30000/1001",
+		Size:        "640x360",
+		MinBitrate:  "200000",
+		MaxBitrate:  "2000000",
+		BudgetMiB:   "512",
+		Device:      "pulse",
+		LANAddr:     "0.0.0.0:9000",
+		ControlAddr: "127.0.0.1:8788",
+		WatchDir:    watch,
 	}
 	s, err := in.parse()
 	if err != nil {
@@ -49,20 +52,23 @@ func TestSettingsRoundTrip(t *testing.T) {
 // Each bad field gets an error naming it; a TURN credential never appears.
 func TestSettingsErrorsNameFields(t *testing.T) {
 	bad := settingsForm{
-		ICE:        "turn:turn.example.org,alice",
-		FPS:        "fast",
-		Size:       "641x360",
-		MinBitrate: "9000000",
-		MaxBitrate: "100000",
-		BudgetMiB:  "-3",
-		LANAddr:    "nohostport",
+		ICE:         "turn:turn.example.org,alice",
+		FPS:         "fast",
+		Size:        "641x360",
+		MinBitrate:  "9000000",
+		MaxBitrate:  "100000",
+		BudgetMiB:   "-3",
+		LANAddr:     "nohostport",
+		ControlAddr: "127.0.0.1",
+		WatchDir:    "/no/such/folder",
 	}
 	_, err := bad.parse()
 	if err == nil {
 		t.Fatal("no error")
 	}
 	msg := err.Error()
-	for _, field := range []string{"ICE servers", "Output fps", "Output size", "Min bitrate", "Memory budget", "LAN address"} {
+	for _, field := range []string{"ICE servers", "Output fps", "Output size", "Min bitrate", "Memory budget", "LAN address",
+		"Control API address", "Watch folder"} {
 		if !strings.Contains(msg, field) {
 			t.Errorf("error lacks %q:\n%s", field, msg)
 		}

@@ -86,7 +86,7 @@ func newShareSection(s *streamPanel) *shareSection {
 	l.details = container.NewVBox(l.url, container.NewHBox(l.copyURL, l.open), container.NewCenter(l.qr), whepRow)
 	l.details.Hide()
 	title := widget.NewLabelWithStyle("Share link", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	l.content = container.NewVBox(title, l.toggle, l.details)
+	l.content = container.NewVBox(container.NewBorder(nil, nil, title, nil, l.toggle), l.details)
 	return l
 }
 

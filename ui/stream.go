@@ -28,8 +28,9 @@ const copiedFor = 1500 * time.Millisecond
 // streamPanel is the right-hand side, organised by task: the on-air
 // state and stream health on top; Share link (the LAN page, its QR code
 // and the WHEP URL); Paste (offer and answer both ways, folded once a
-// viewer is connected); room for more ways out (extra); and the viewer
-// list, always in view at the bottom. The rtc session starts on first
+// viewer is connected); the control API's URL; Publish (to a LiveKit room
+// or a WHIP endpoint, folded until opened); and the viewer list, always
+// in view at the bottom. The rtc session starts on first
 // use, as a sink of the player's loops.
 type streamPanel struct {
 	app          fyne.App    // clipboard, drift windows
@@ -54,6 +55,8 @@ type streamPanel struct {
 
 	health  *health
 	link    *shareSection
+	control *controlSection
+	publish *publishSection
 	viewers *viewerList
 
 	addViewer, connect, answerBtn *widget.Button
@@ -63,10 +66,7 @@ type streamPanel struct {
 	answerIn, offerIn             *keyEntry
 	message                       *widget.Label
 	paste                         *widget.Accordion
-	// extra holds further sections (publishing, a control API) above
-	// the viewer list.
-	extra   *fyne.Container
-	content fyne.CanvasObject
+	content                       fyne.CanvasObject
 }
 
 func newStreamPanel(a fyne.App, win fyne.Window, p *player, set *settings, r *runner, e env) *streamPanel {
@@ -74,6 +74,7 @@ func newStreamPanel(a fyne.App, win fyne.Window, p *player, set *settings, r *ru
 		loopbackOnly: e.loopbackOnly, pasted: map[string]bool{}, paths: newPathWatch()}
 	s.message = widget.NewLabel("")
 	s.message.Wrapping = fyne.TextWrapWord
+	s.message.Hide() // shown with something to say
 
 	s.addViewer = widget.NewButtonWithIcon("Add viewer", theme.ContentAddIcon(), s.offer)
 	s.offerInfo = widget.NewLabel("")
@@ -109,9 +110,11 @@ func newStreamPanel(a fyne.App, win fyne.Window, p *player, set *settings, r *ru
 	s.health = newHealth()
 	s.link = newShareSection(s)
 	s.viewers = newViewerList(s)
-	s.extra = container.NewVBox()
+	s.control = newControlSection(s)
+	s.publish = newPublishSection(s, a.Preferences())
 
-	middle := container.NewVScroll(container.NewVBox(s.link.content, s.paste, s.message, s.extra))
+	middle := container.NewVScroll(container.NewVBox(s.link.content, s.paste, s.message,
+		widget.NewSeparator(), s.control.content, s.publish.content))
 	s.content = container.NewBorder(s.health.content, s.viewers.content, nil, nil, middle)
 	return s
 }
@@ -159,7 +162,10 @@ func (s *streamPanel) session() (*rtc.Session, error) {
 }
 
 func (s *streamPanel) say(format string, args ...any) {
-	s.message.SetText(fmt.Sprintf(format, args...))
+	text := fmt.Sprintf(format, args...)
+	s.message.SetText(text)
+	s.message.Hidden = text == ""
+	s.message.Refresh()
 }
 
 // follow makes the message track viewer id's state from now on.
@@ -468,6 +474,7 @@ func (s *streamPanel) stats() (rtc.SessionStats, bool) {
 // close tells every viewer the stream ends, then ends sharing and the
 // session.
 func (s *streamPanel) close() {
+	s.publish.close()
 	if s.sess == nil {
 		return
 	}

@@ -62,7 +62,11 @@ type ControlOptions struct {
 	TempDir string
 	// WatchDir, when set, is watched: see Control.Watch.
 	WatchDir string
-	Log      *slog.Logger // nil = discard
+	// Token is the API's token ("": 128 random bits). A caller that
+	// replaces one Control by another (the window, on a new loop) keeps
+	// its URL by passing the same token; it must be at least 32 hex digits.
+	Token string
+	Log   *slog.Logger // nil = discard
 }
 
 // Problem is an input that could not be queued (a watched file), for the
@@ -138,13 +142,13 @@ func NewControl(loop *engine.Loop, opt ControlOptions) (*Control, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	var tok [16]byte
-	if _, err := rand.Read(tok[:]); err != nil {
-		return nil, fmt.Errorf("control API: token: %w", err)
+	token, err := controlToken(opt.Token)
+	if err != nil {
+		return nil, err
 	}
 	done, stop := context.WithCancel(context.Background())
 	c := &Control{
-		loop: loop, opt: opt, log: log, token: hex.EncodeToString(tok[:]), done: done, stop: stop,
+		loop: loop, opt: opt, log: log, token: token, done: done, stop: stop,
 		uploads: make(chan struct{}, maxUploads),
 		lives:   make(chan struct{}, maxLiveConns),
 		origins: map[engine.EntryID]Origin{},
@@ -156,6 +160,24 @@ func NewControl(loop *engine.Loop, opt ControlOptions) (*Control, error) {
 		}
 	}
 	return c, nil
+}
+
+// NewControlToken is a fresh 128-bit token for ControlOptions.Token.
+func NewControlToken() (string, error) { return controlToken("") }
+
+// controlToken checks a given token, or makes one.
+func controlToken(given string) (string, error) {
+	if given != "" {
+		if _, err := hex.DecodeString(given); err != nil || len(given) < 32 {
+			return "", errors.New("control API: token must be at least 32 hex digits")
+		}
+		return given, nil
+	}
+	var tok [16]byte
+	if _, err := rand.Read(tok[:]); err != nil {
+		return "", fmt.Errorf("control API: token: %w", err)
+	}
+	return hex.EncodeToString(tok[:]), nil
 }
 
 // Start listens on the configured address and serves in the background.

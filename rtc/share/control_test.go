@@ -62,6 +62,28 @@ func TestControlURLAndTokens(t *testing.T) {
 	}
 }
 
+// A given token is the URL's (a replacement Control keeps its URL); one
+// that is short or not hex is refused.
+func TestControlGivenToken(t *testing.T) {
+	tok, err := NewControlToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newCtlRig(t, rigOpt{ctl: func(o *ControlOptions) { o.Token = tok }})
+	if !strings.HasSuffix(r.url, "/api/"+tok+"/") {
+		t.Fatalf("control URL %q does not carry the given token %s", r.url, tok)
+	}
+	if resp := r.do(t, "GET", "segments", "", nil, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET segments with the given token: %d", resp.StatusCode)
+	}
+	for _, bad := range []string{"abc", strings.Repeat("g", 32), tok[:31]} {
+		_, err := NewControl(r.loop, ControlOptions{Rate: engine.Rate30, Size: image.Pt(64, 36), Token: bad})
+		if err == nil || !strings.Contains(err.Error(), "token") {
+			t.Errorf("token %q: err %v, want a refusal naming the token", bad, err)
+		}
+	}
+}
+
 // pngFolder writes a segment folder: n PNG frames, a WAV and a
 // segment.toml naming it.
 func pngFolder(t *testing.T, dir string, n int, name string) {
