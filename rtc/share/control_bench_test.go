@@ -121,6 +121,7 @@ func BenchmarkPushToAir(b *testing.B) {
 		for range pushes {
 			lb := &lastByte{r: bytes.NewReader(data)}
 			req, _ := http.NewRequest("POST", r.url+"segments", lb)
+			req.ContentLength = int64(len(data)) // as curl -F sends it; without, the server spools (control_upload.go, fitsRaw)
 			req.Header.Set("Content-Type", ct)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
