@@ -101,21 +101,8 @@ func Stream(ctx context.Context, loop *engine.Loop, opt StreamOptions) (err erro
 	connectedAt = time.Now()
 	log.Info("connected; streaming", "viewer", v.ID(), "duration", opt.Duration)
 
-	remove := loop.AddSink(sess)
-	defer remove()
-	runCtx, stopLoop := context.WithCancel(ctx)
+	loopDone, timeout, stopLoop := PlayLoop(ctx, loop, sess, opt.Duration)
 	defer stopLoop()
-	loopDone := make(chan error, 1)
-	loop.Play()
-	go func() { loopDone <- loop.Run(runCtx) }()
-	defer func() { stopLoop(); <-loopDone }()
-
-	var timeout <-chan time.Time
-	if opt.Duration > 0 {
-		timer := time.NewTimer(opt.Duration)
-		defer timer.Stop()
-		timeout = timer.C
-	}
 	for {
 		changed := sess.Changed()
 		if vi, ok := sess.Viewer(v.ID()); !ok || !vi.State.Live() {
@@ -128,7 +115,6 @@ func Stream(ctx context.Context, loop *engine.Loop, opt StreamOptions) (err erro
 			stopped()
 			return nil
 		case err := <-loopDone:
-			loopDone <- err // for the deferred wait
 			return fmt.Errorf("stream: loop stopped: %w", err)
 		case <-changed:
 		}

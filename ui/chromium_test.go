@@ -7,39 +7,22 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"segcast/rtc/measure"
 )
 
 // chromiumPath is Debian's chromium.
-const chromiumPath = "/usr/bin/chromium"
+const chromiumPath = measure.DefaultBrowser
 
 // startChromium runs headless Chromium for a test (or skips, failing
 // under CI=1, without it) and returns its tab's context, bounded by
-// limit. The flags are rtc/internal/chromium's (a package ui cannot
-// import): autoplay with sound, host candidates instead of mDNS names, no
-// throttling of a background page.
+// limit, with the flags `segcast measure` uses.
 func startChromium(t testing.TB, limit time.Duration) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		missing(t, "%s (Debian package chromium): %v", chromiumPath, err)
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-features", "WebRtcHideLocalIpsWithMdns"),
-		chromedp.Flag("disable-background-timer-throttling", true),
-		chromedp.Flag("disable-renderer-backgrounding", true),
-		chromedp.WindowSize(1280, 800),
-		chromedp.UserDataDir(t.TempDir()),
-	}
+	opts := measure.BrowserOptions(chromiumPath, t.TempDir())
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, limit)

@@ -29,6 +29,13 @@ import (
 // DefaultBrowser is the Chromium `segcast measure` drives.
 const DefaultBrowser = chromium.DefaultPath
 
+// BrowserOptions are the flags `segcast measure` runs headless Chromium
+// with (a fresh profile in profile); the window's browser tests use them
+// too, so every Chromium this project drives is started alike.
+func BrowserOptions(browser, profile string) []chromedp.ExecAllocatorOption {
+	return chromium.Options(browser, profile)
+}
+
 // DefaultSettle is the warm-up before measuring: Chrome's lip sync takes
 // about 15 s after connecting to converge (DESIGN.md, facts measured).
 const DefaultSettle = 15 * time.Second

@@ -72,26 +72,12 @@ func Run(ctx context.Context, loop *engine.Loop, opt RunOptions) error {
 		fmt.Fprintln(opt.Out, line)
 	}
 
-	remove := loop.AddSink(sess)
-	defer remove()
-	runCtx, stopLoop := context.WithCancel(ctx)
+	loopDone, timeout, stopLoop := rtc.PlayLoop(ctx, loop, sess, opt.Duration)
 	defer stopLoop()
-	loopDone := make(chan error, 1)
-	loop.Play()
-	go func() { loopDone <- loop.Run(runCtx) }()
-	defer func() { stopLoop(); <-loopDone }()
-
-	var timeout <-chan time.Time
-	if opt.Duration > 0 {
-		timer := time.NewTimer(opt.Duration)
-		defer timer.Stop()
-		timeout = timer.C
-	}
 	select {
 	case <-timeout:
 	case <-ctx.Done():
 	case err := <-loopDone:
-		loopDone <- err // for the deferred wait
 		return fmt.Errorf("publish: loop stopped: %w", err)
 	}
 	log.Info("publish: done", "status", p.Status())

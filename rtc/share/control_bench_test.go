@@ -284,7 +284,6 @@ func BenchmarkBoundaries(b *testing.B) {
 		}()
 		late0 := rtctest.SenderLate(r.loop, r.sess)()
 		p := dialLive(b, r)
-		var ids []engine.EntryID
 		for j := range jobs {
 			if j.live {
 				if err := p.push(j.c, "live", nil, nil); err != nil {
@@ -297,7 +296,6 @@ func BenchmarkBoundaries(b *testing.B) {
 			if resp := r.do(b, "POST", "segments", ct, body, &e); resp.StatusCode != 201 {
 				b.Fatalf("POST: %d", resp.StatusCode)
 			}
-			ids = append(ids, e.ID)
 		}
 		es := r.loop.Entries()
 		last := es[len(es)-1].ID

@@ -389,7 +389,7 @@ func (c *Control) streamY4M(ctx context.Context, r io.Reader, name string, chann
 	if rate == (engine.Rate{}) {
 		rate = c.opt.Rate
 	} else if err := engine.CheckFPS(rate); err != nil {
-		return nil, fmt.Errorf("F tag: %w", err)
+		return nil, fmt.Errorf("y4m header, F tag: %w", err)
 	}
 	live, err := engine.NewLiveSegment(engine.LiveConfig{Name: name, Rate: rate, Width: out.X, Height: out.Y,
 		Channels: channels, Store: c.opt.Store})
