@@ -19,15 +19,6 @@ import (
 	"segcast/rtc/internal/rtctest"
 )
 
-// benchSeconds is the measured stretch of media per run
-// (SEGCAST_BENCH_SECONDS, default 10).
-func benchSeconds() time.Duration {
-	if n, err := strconv.Atoi(os.Getenv("SEGCAST_BENCH_SECONDS")); err == nil && n > 0 {
-		return time.Duration(n) * time.Second
-	}
-	return 10 * time.Second
-}
-
 // BenchmarkStream720p30 streams the 720p30 pattern on the wall clock to
 // N in-process pion viewers and reports CPU seconds per media second
 // (the whole process: loop, pattern rendering, encoders, packetising,
@@ -83,7 +74,7 @@ func benchStream(b *testing.B, viewers int, farm bool) {
 	defer sess.Close()
 	remove := loop.AddSink(sess)
 	defer remove()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute+2*benchSeconds())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute+2*bench.Span(10*time.Second))
 	defer cancel()
 	loopDone := make(chan struct{})
 	go func() { defer close(loopDone); _ = loop.Run(ctx) }()
@@ -107,7 +98,7 @@ func benchStream(b *testing.B, viewers int, farm bool) {
 	mu.Unlock()
 	before, start := sess.Stats(), time.Now()
 	cpu0 := bench.ProcessCPU()
-	time.Sleep(benchSeconds())
+	time.Sleep(bench.Span(10 * time.Second))
 	cpu := bench.ProcessCPU() - cpu0
 	media := time.Since(start)
 	after := sess.Stats()

@@ -18,14 +18,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-func benchSeconds() time.Duration {
-	if s, err := strconv.Atoi(os.Getenv("SEGCAST_BENCH_SECONDS")); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
-	}
-	return 5 * time.Minute
-}
+	"segcast/bench"
+)
 
 // rssBytes is the resident set of pid from /proc.
 func rssBytes(t testing.TB, pid int) int64 {
@@ -56,7 +51,7 @@ func BenchmarkPausedXvfb(b *testing.B) {
 	b.ResetTimer()
 	c0, r0, t0 := cpuTime(b, app.Process.Pid), rssBytes(b, app.Process.Pid), time.Now()
 	var peak int64
-	for end := t0.Add(benchSeconds()); time.Now().Before(end); time.Sleep(5 * time.Second) {
+	for end := t0.Add(bench.Span(5 * time.Minute)); time.Now().Before(end); time.Sleep(5 * time.Second) {
 		peak = max(peak, rssBytes(b, app.Process.Pid))
 	}
 	c1, r1 := cpuTime(b, app.Process.Pid), rssBytes(b, app.Process.Pid)
@@ -102,7 +97,7 @@ func benchStream(b *testing.B, args ...string) {
 			b.Fatalf("no share URL in the log:\n%s", tail(log(), 2000))
 		}
 	}
-	ctx := startChromium(b, benchSeconds()+3*time.Minute)
+	ctx := startChromium(b, bench.Span(5*time.Minute)+3*time.Minute)
 	if _, err := pageEval[any](ctx, fmt.Sprintf("location.href = %q", url)); err != nil {
 		b.Fatal(err)
 	}
@@ -119,7 +114,7 @@ func benchStream(b *testing.B, args ...string) {
 	f0, _ := pageEval[int](ctx, `window.segcastStats.freezeCount || 0`)
 	b.ResetTimer()
 	c0, t0 := cpuTime(b, app.Process.Pid), time.Now()
-	time.Sleep(benchSeconds())
+	time.Sleep(bench.Span(5 * time.Minute))
 	c1 := cpuTime(b, app.Process.Pid)
 	wall := time.Since(t0).Seconds()
 	type summary struct {

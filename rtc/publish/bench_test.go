@@ -18,15 +18,6 @@ import (
 	"segcast/rtc/publish/lkserver"
 )
 
-// benchSeconds is the measured stretch per run (SEGCAST_BENCH_SECONDS,
-// default 10).
-func benchSeconds() time.Duration {
-	if n, err := strconv.Atoi(os.Getenv("SEGCAST_BENCH_SECONDS")); err == nil && n > 0 {
-		return time.Duration(n) * time.Second
-	}
-	return 10 * time.Second
-}
-
 // BenchmarkLiveKit720p30 publishes the 720p30 pattern into a LiveKit room
 // on loopback with N server-sdk-go subscribers in a child process (this
 // test binary re-run as TestHelperLiveKitSubscribers), and reports this
@@ -48,7 +39,7 @@ func benchLiveKit(b *testing.B, subscribers int) {
 	n := c.Nodes[0]
 	r := newRig(b, 1280, 720)
 	room := randomName("bench-")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute+2*benchSeconds())
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute+2*bench.Span(10*time.Second))
 	defer cancel()
 	p, err := PublishLiveKit(ctx, r.sess, LiveKitOptions{URL: n.URL, APIKey: lkserver.APIKey, APISecret: lkserver.APISecret, Room: room})
 	if err != nil {
@@ -58,7 +49,7 @@ func benchLiveKit(b *testing.B, subscribers int) {
 	done := startSubscribers(b, ctx, n.URL, room, subscribers)
 	time.Sleep(2 * time.Second) // keyframes and the SFU's estimates settle
 	start, cpu0, srv0 := time.Now(), bench.ProcessCPU(), n.CPU()
-	time.Sleep(benchSeconds())
+	time.Sleep(bench.Span(10 * time.Second))
 	cpu, srv, media := bench.ProcessCPU()-cpu0, n.CPU()-srv0, time.Since(start)
 	counts := done()
 	b.ReportMetric(cpu.Seconds()/media.Seconds(), "cpu-s/media-s")
