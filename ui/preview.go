@@ -291,8 +291,13 @@ func (p *preview) convert(ctx context.Context, src *image.YCbCr) (*image.RGBA, e
 }
 
 // describe is the label under the picture: segment, its timecode and
-// frame number (nothing that changes while the picture does not).
+// frame number (nothing that changes while the picture does not). A
+// segment from the control API's queue is named by its entry number (the
+// ID its POST answered with), not "idle".
 func describe(seg *engine.Segment, f *engine.VideoFrame) string {
+	if seg == nil && f.Entry != 0 && f.SourceIndex >= 0 {
+		return fmt.Sprintf("pushed segment %d   frame %d", f.Entry, f.SourceIndex)
+	}
 	if seg == nil || f.SourceIndex < 0 {
 		return "idle"
 	}
