@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strconv"
 	"sync"
 	"testing"
@@ -135,21 +134,8 @@ func benchStream(b *testing.B, viewers int, farm bool) {
 // startFarm runs n receivers in a child process and connects them; the
 // returned func ends the child and returns each receiver's frame count.
 func startFarm(b *testing.B, ctx context.Context, sess *rtc.Session, n int) func() []int {
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperReceiverFarm$")
-	cmd.Env = append(os.Environ(), "SEGCAST_RX_FARM="+strconv.Itoa(n))
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	out := bufio.NewScanner(stdout)
+	child := bench.StartChild(b, ctx, "TestHelperReceiverFarm", "SEGCAST_RX_FARM="+strconv.Itoa(n))
+	out := child.Out
 	out.Buffer(nil, rtc.MaxSignalBytes)
 	for range n {
 		if !out.Scan() {
@@ -159,24 +145,14 @@ func startFarm(b *testing.B, ctx context.Context, sess *rtc.Session, n int) func
 		if err != nil {
 			b.Fatal(err)
 		}
-		fmt.Fprintln(stdin, answer)
+		fmt.Fprintln(child.Stdin, answer)
 	}
 	for range n { // one "connected" line each
 		if !out.Scan() {
 			b.Fatalf("receiver farm: %v", out.Err())
 		}
 	}
-	return func() []int {
-		stdin.Close()
-		var counts []int
-		for len(counts) < n && out.Scan() {
-			c, _ := strconv.Atoi(out.Text())
-			counts = append(counts, c)
-		}
-		_, _ = io.Copy(io.Discard, stdout) // the test binary's "PASS"
-		_ = cmd.Wait()
-		return counts
-	}
+	return func() []int { return child.Counts(n) }
 }
 
 // TestHelperReceiverFarm is not a test: startFarm runs it in a child

@@ -3,12 +3,10 @@
 package publish
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -71,35 +69,11 @@ func benchLiveKit(b *testing.B, subscribers int) {
 // startSubscribers runs n subscribers in a child process; the returned
 // func ends them and returns each one's frame count.
 func startSubscribers(b *testing.B, ctx context.Context, url, room string, n int) func() []int {
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperLiveKitSubscribers$")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("SEGCAST_LK_SUBSCRIBERS=%d %s %s", n, url, room))
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
+	child := bench.StartChild(b, ctx, "TestHelperLiveKitSubscribers", fmt.Sprintf("SEGCAST_LK_SUBSCRIBERS=%d %s %s", n, url, room))
+	if !child.Out.Scan() || child.Out.Text() != "ready" {
+		b.Fatalf("subscribers: %q %v", child.Out.Text(), child.Out.Err())
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	out := bufio.NewScanner(stdout)
-	if !out.Scan() || out.Text() != "ready" {
-		b.Fatalf("subscribers: %q %v", out.Text(), out.Err())
-	}
-	return func() []int {
-		stdin.Close()
-		var counts []int
-		for len(counts) < n && out.Scan() {
-			c, _ := strconv.Atoi(out.Text())
-			counts = append(counts, c)
-		}
-		_, _ = io.Copy(io.Discard, stdout) // the test binary's "PASS"
-		_ = cmd.Wait()
-		return counts
-	}
+	return func() []int { return child.Counts(n) }
 }
 
 // TestHelperLiveKitSubscribers is not a test: startSubscribers runs it in
