@@ -487,6 +487,13 @@ func pionOffer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return recvOffer(t, pc)
+}
+
+// recvOffer makes pc offer to receive video and audio, gathers its
+// candidates and returns the offer's SDP; pc is closed when the test ends.
+func recvOffer(t *testing.T, pc *webrtc.PeerConnection) string {
+	t.Helper()
 	t.Cleanup(func() { _ = pc.Close() })
 	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
 		if _, err := pc.AddTransceiverFromKind(k, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {

@@ -72,22 +72,7 @@ func joinViewer(t *testing.T, ctx context.Context, sess *rtc.Session) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = pc.Close() })
-	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
-		if _, err := pc.AddTransceiverFromKind(k, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-done
-	_, answer, err := sess.AnswerSDP(ctx, pc.LocalDescription().SDP)
+	_, answer, err := sess.AnswerSDP(ctx, recvOffer(t, pc))
 	if err != nil {
 		t.Fatal(err)
 	}
