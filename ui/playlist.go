@@ -162,18 +162,23 @@ func (v *rowView) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimple
 
 var nowPlayingColour = color.NRGBA{R: 0x2f, G: 0x6f, B: 0xd6, A: 0x40}
 
+// markPlaying gives a row the now-playing look (▶ and the tint) or takes
+// it away, and returns the name to show; the playlist's and the queue's
+// rows share it.
+func markPlaying(bg *canvas.Rectangle, name string, playing bool) string {
+	bg.FillColor = color.Transparent
+	if playing {
+		name = "▶ " + name
+		bg.FillColor = nowPlayingColour
+	}
+	bg.Refresh()
+	return name
+}
+
 func (l *playlist) updateRow(i int, v *rowView) {
 	r := l.rows[i]
 	v.id = i
-	name := r.name
-	if i == l.playing {
-		name = "▶ " + name
-		v.bg.FillColor = nowPlayingColour
-	} else {
-		v.bg.FillColor = color.Transparent
-	}
-	v.bg.Refresh()
-	v.name.SetText(name)
+	v.name.SetText(markPlaying(v.bg, r.name, i == l.playing))
 	if r.loading() {
 		v.rm.SetIcon(theme.CancelIcon()) // cancels the load
 	} else {

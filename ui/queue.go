@@ -217,14 +217,7 @@ func (q *queueRows) updateRow(i int, v *queueRowView) {
 			importance = widget.DangerImportance
 		}
 	}
-	if onAir {
-		name = "▶ " + name
-		v.bg.FillColor = nowPlayingColour
-	} else {
-		v.bg.FillColor = color.Transparent
-	}
-	v.bg.Refresh()
-	v.name.SetText(name)
+	v.name.SetText(markPlaying(v.bg, name, onAir))
 	v.detail.Importance = importance
 	v.detail.SetText(detail)
 	if cancellable {

@@ -211,24 +211,25 @@ func (s *streamPanel) offer() {
 // itself is kilobytes of base64: it goes to the clipboard, not the screen.
 func (s *streamPanel) setOffer(offer string) {
 	s.offerOut = offer
-	if offer == "" {
-		s.offerInfo.SetText("")
-		s.offerCopy.Disable()
-		return
-	}
-	s.offerInfo.SetText(fmt.Sprintf("Offer ready (%.1f KB)", float64(len(offer))/1000))
-	s.offerCopy.Enable()
+	showReady("Offer", offer, s.offerInfo, s.offerCopy)
 }
 
+// setAnswer is setOffer for the app's answer.
 func (s *streamPanel) setAnswer(answer string) {
 	s.answerOut = answer
-	if answer == "" {
-		s.answerInfo.SetText("")
-		s.answerCopy.Disable()
+	showReady("Answer", answer, s.answerInfo, s.answerCopy)
+}
+
+// showReady says that what (an offer or answer) is ready, with its size,
+// and enables its Copy button; for "" it clears both.
+func showReady(what, text string, info *widget.Label, copyBtn *widget.Button) {
+	if text == "" {
+		info.SetText("")
+		copyBtn.Disable()
 		return
 	}
-	s.answerInfo.SetText(fmt.Sprintf("Answer ready (%.1f KB)", float64(len(answer))/1000))
-	s.answerCopy.Enable()
+	info.SetText(fmt.Sprintf("%s ready (%.1f KB)", what, float64(len(text))/1000))
+	copyBtn.Enable()
 }
 
 // accept hands the pasted answer to the waiting viewer. A bad answer is
