@@ -14,10 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/rtp/codecs"
 	"github.com/pion/turn/v5"
 	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
 
 	"segcast/rtc/publish/lkserver"
 )
@@ -151,20 +149,11 @@ func (e *whipEndpoint) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver)
 			e.mu.Unlock()
 		}
 	}
-	sb := samplebuilder.New(128, &codecs.VP8Packet{}, 90000)
-	for {
-		pkt, _, err := track.ReadRTP()
-		if err != nil {
-			return
-		}
-		sb.Push(pkt)
-		for s := sb.Pop(); s != nil; s = sb.Pop() {
-			e.mu.Lock()
-			e.frames = append(e.frames, lkserver.Frame{Track: idx, TS: s.PacketTimestamp, Data: s.Data,
-				AfterLoss: s.PrevDroppedPackets > 0})
-			e.mu.Unlock()
-		}
-	}
+	lkserver.ReadVP8(track, idx, func(f lkserver.Frame) {
+		e.mu.Lock()
+		e.frames = append(e.frames, f)
+		e.mu.Unlock()
+	})
 }
 
 func (e *whipEndpoint) snapshot() ([]lkserver.Frame, []lkserver.Audio) {

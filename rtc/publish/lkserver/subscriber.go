@@ -118,6 +118,22 @@ func (s *Subscriber) subscribed(track *webrtc.TrackRemote, pub *lksdk.RemoteTrac
 }
 
 func (s *Subscriber) readVideo(idx int, track *webrtc.TrackRemote, pli func()) {
+	ReadVP8(track, idx, func(f Frame) {
+		if f.AfterLoss {
+			pli() // as a browser would
+		}
+		s.mu.Lock()
+		s.nFrames++
+		if s.keep {
+			s.frames = append(s.frames, f)
+		}
+		s.mu.Unlock()
+	})
+}
+
+// ReadVP8 reads a VP8 track until it ends, handing each whole frame
+// (track number idx) to got.
+func ReadVP8(track *webrtc.TrackRemote, idx int, got func(Frame)) {
 	sb := samplebuilder.New(128, &codecs.VP8Packet{}, 90000)
 	for {
 		pkt, _, err := track.ReadRTP()
@@ -126,16 +142,8 @@ func (s *Subscriber) readVideo(idx int, track *webrtc.TrackRemote, pli func()) {
 		}
 		sb.Push(pkt)
 		for smp := sb.Pop(); smp != nil; smp = sb.Pop() {
-			if smp.PrevDroppedPackets > 0 {
-				pli() // as a browser would
-			}
-			s.mu.Lock()
-			s.nFrames++
-			if s.keep {
-				s.frames = append(s.frames, Frame{Track: idx, TS: smp.PacketTimestamp, Data: smp.Data,
-					Arrived: time.Now(), AfterLoss: smp.PrevDroppedPackets > 0})
-			}
-			s.mu.Unlock()
+			got(Frame{Track: idx, TS: smp.PacketTimestamp, Data: smp.Data,
+				Arrived: time.Now(), AfterLoss: smp.PrevDroppedPackets > 0})
 		}
 	}
 }
