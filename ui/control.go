@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
-	"net"
 	"net/http"
 	"path"
 	"strconv"
@@ -66,34 +65,15 @@ func (a *controlAPI) listen(addr string) error {
 	if addr == "" {
 		addr = share.DefaultControlAddr
 	}
-	ln, err := net.Listen("tcp", addr)
+	srv, url, err := share.ServeControl(addr, a.token, http.HandlerFunc(a.serveHTTP), a.log)
 	if err != nil {
-		return fmt.Errorf("control API: listen %s: %w", addr, err)
+		return err
 	}
-	host, _, _ := net.SplitHostPort(addr)
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = share.LANAddress()
-	}
-	srv := &http.Server{
-		Handler: http.HandlerFunc(a.serveHTTP),
-		// As share.Control.Start: uploads are large and live sockets long.
-		ReadHeaderTimeout: 5 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
-	}
-	url := "http://" + net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)) + "/api/" + a.token + "/"
 	a.mu.Lock()
 	old := a.srv
 	a.srv, a.url = srv, url
 	a.mu.Unlock()
 	go shutdown(old) // its requests in flight may take a while; not on the UI thread
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			a.log.Error("control API stopped", "err", err)
-		}
-	}()
-	a.log.Info("control API listening", "addr", ln.Addr().String())
 	return nil
 }
 

@@ -182,40 +182,52 @@ func controlToken(given string) (string, error) {
 
 // Start listens on the configured address and serves in the background.
 func (c *Control) Start() error {
-	ln, err := net.Listen("tcp", c.opt.Addr)
+	srv, url, err := ServeControl(c.opt.Addr, c.token, c.Handler(), c.log)
 	if err != nil {
-		return fmt.Errorf("control API: listen %s: %w", c.opt.Addr, err)
+		return err
 	}
-	host, _, _ := net.SplitHostPort(c.opt.Addr)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		_ = srv.Close()
+		return errors.New("control API: closed")
+	}
+	c.srv, c.baseURL = srv, url
+	c.mu.Unlock()
+	return nil
+}
+
+// ServeControl listens on addr and serves h in the background as a
+// control API with token: the server (Close or Shutdown it to stop) and
+// the API's base URL, on the LAN address when addr names no host. The
+// window serves its own handler in front of a Control this way.
+func ServeControl(addr, token string, h http.Handler, log *slog.Logger) (*http.Server, string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("control API: listen %s: %w", addr, err)
+	}
+	host, _, _ := net.SplitHostPort(addr)
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = LANAddress()
 	}
 	srv := &http.Server{
-		Handler: c.Handler(),
+		Handler: h,
 		// No overall read or write timeout: uploads are large and live
 		// sockets long. Bodies must keep moving (bodyIdle) and loads end
 		// at loadTimeout; live sockets have their own timeouts.
 		ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(c.log.Handler(), slog.LevelDebug),
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		ln.Close()
-		return errors.New("control API: closed")
-	}
-	c.srv = srv
-	c.baseURL = "http://" + net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)) + "/api/" + c.token + "/"
-	c.mu.Unlock()
+	url := "http://" + net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)) + "/api/" + token + "/"
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			c.log.Error("control API stopped", "err", err)
+			log.Error("control API stopped", "err", err)
 		}
 	}()
-	c.log.Info("control API listening", "addr", ln.Addr().String())
-	return nil
+	log.Info("control API listening", "addr", ln.Addr().String())
+	return srv, url, nil
 }
 
 // URL is the control API's base URL, token included ("" before Start).
