@@ -21,8 +21,10 @@ node --test --test-reporter=spec assets/ # the viewer page's measurement code (a
 # The A/V accuracy tests time flashes and beeps in a real Chromium; the
 # race detector slows the sender several-fold and would measure itself,
 # so they run on a normal build. Everything else runs under -race.
+# -p 1: one package's tests at a time, so the browser tests' timing does
+# not compete with another package's test binary for this machine's cores.
 accuracy='^TestMeasure(AudioOffsetHookInChromium|CycledOffsetInChromium|ThroughLiveKit)$'
-go test -race -count=1 -skip "$accuracy" ./engine/... ./rtc/...
+go test -race -count=1 -p 1 -skip "$accuracy" ./engine/... ./rtc/...
 go test -count=1 -run "$accuracy" ./rtc/measure/
 # the other systems' deadline wait (rtc/wait_other.go), run here on Linux
 go test -race -count=1 -tags segcast_portable_wait -run Sleep ./rtc/

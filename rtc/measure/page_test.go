@@ -40,7 +40,7 @@ func TestMeasureJSOnLocalPage(t *testing.T) {
 	defer srv.Close()
 
 	injected := []float64{0, 100, -60}
-	const perInjection = 4
+	const perInjection = 5
 	r := measureLocalPage(t, ctx, srv.URL+"/measure_test.html?offsets=0,100,-60", perInjection*len(injected)+1)
 	t.Logf("all flashes: %s (%d rows)", r.OneLine(), r.Offset.Samples)
 	heard := make([][]float64, len(injected))
