@@ -17,7 +17,7 @@ func TestPreviewLabel(t *testing.T) {
 		f    engine.VideoFrame
 		want string
 	}{
-		{seg, engine.VideoFrame{Segment: 0, SourceIndex: 31}, seg.Name + "   00:00:01:01   frame 31"},
+		{seg, engine.VideoFrame{Segment: 0, SourceIndex: 31}, "00:00:01:01   frame 31   " + seg.Name},
 		{nil, engine.VideoFrame{Segment: -1, SourceIndex: 4, Entry: 12}, "pushed segment 12   frame 4"},
 		{nil, engine.VideoFrame{Segment: -1, SourceIndex: -1}, "idle"},
 		{nil, engine.VideoFrame{Segment: -1, SourceIndex: -1, Entry: 3}, "idle"}, // a held idle picture

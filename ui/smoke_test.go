@@ -273,6 +273,26 @@ func benchPreview(b *testing.B, home string, extra ...string) {
 	b.ReportMetric((c1-c0).Seconds()/wall, "cores")
 }
 
+// BenchmarkFyneFloorXvfb measures bench/fynefloor on the same Xvfb: a
+// bare Fyne window replacing one picture of the preview's on-screen size
+// (632×356 in the default window) 30 times a second. Its cores are the
+// floor under BenchmarkPreviewXvfb that no work in this package can
+// remove (Fyne repaints the whole window per change, on llvmpipe here).
+func BenchmarkFyneFloorXvfb(b *testing.B) {
+	needTools(b, "Xvfb")
+	bin := filepath.Join(b.TempDir(), "fynefloor")
+	if msg, err := exec.Command("go", "build", "-o", bin, "../bench/fynefloor").CombinedOutput(); err != nil {
+		b.Fatalf("build bench/fynefloor: %v\n%s", err, msg)
+	}
+	app, _, _ := startAppHome(b, b.TempDir(), bin, startXvfb(b))
+	time.Sleep(5 * time.Second) // the window up and drawing
+	b.ResetTimer()
+	c0, t0 := cpuTime(b, app.Process.Pid), time.Now()
+	time.Sleep(10 * time.Second)
+	c1, t1 := cpuTime(b, app.Process.Pid), time.Now()
+	b.ReportMetric((c1-c0).Seconds()/t1.Sub(t0).Seconds(), "cores")
+}
+
 // cpuTime is user+system CPU of pid from /proc (clock ticks of 10 ms).
 func cpuTime(t testing.TB, pid int) time.Duration {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
