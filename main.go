@@ -436,17 +436,11 @@ const joinWait = 30 * time.Second
 
 func (j startOnJoin) ViewerCreated(v *rtc.Viewer) {
 	go func() {
-		for end := time.Now().Add(joinWait); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-			switch v.State() {
-			case rtc.ViewerConnected:
-				if !j.loop.Position().Playing {
-					j.loop.Stop() // rewind
-					j.loop.Play()
-				}
-				return
-			case rtc.ViewerFailed, rtc.ViewerClosed:
-				return
-			}
+		ctx, cancel := context.WithTimeout(context.Background(), joinWait)
+		defer cancel()
+		if v.WaitConnected(ctx) == nil && !j.loop.Position().Playing {
+			j.loop.Stop() // rewind
+			j.loop.Play()
 		}
 	}()
 }

@@ -63,12 +63,20 @@ func TestViewerThatNeverConnectsIsDropped(t *testing.T) {
 	if err := silent.Accept(answer); err != nil {
 		t.Fatal(err)
 	}
+	silentWait := make(chan error, 1)
+	go func() { silentWait <- silent.WaitConnected(ctx) }()
 	rx.WaitConnected(t, ctx)
+	if err := good.WaitConnected(ctx); err != nil {
+		t.Errorf("WaitConnected on the connected viewer: %v", err)
+	}
 
 	// ICE would fail the silent viewer only after ≈ 30 s.
 	goneCtx, cancelGone := context.WithTimeout(ctx, 15*time.Second)
 	waitGone(t, goneCtx, rig.Sess, silent.ID())
 	cancelGone()
+	if err := <-silentWait; err == nil || ctx.Err() != nil {
+		t.Errorf("WaitConnected on the dropped viewer: %v, want its failure before the test's deadline", err)
+	}
 	// Well past the deadline for the other two.
 	frames, _ := rx.Counts()
 	waitFrames(t, ctx, rx, frames+3*int(timeout/(time.Second/30)))

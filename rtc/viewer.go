@@ -1,6 +1,7 @@
 package rtc
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -66,6 +67,26 @@ func (v *Viewer) State() ViewerState {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.state
+}
+
+// WaitConnected waits until the viewer is connected. Its failing or
+// closing first is an error, as is ctx ending. (Session.WaitViewer needs
+// the viewer listed; this works from Observer.ViewerCreated on.)
+func (v *Viewer) WaitConnected(ctx context.Context) error {
+	for {
+		changed := v.s.Changed() // before the state: no change is missed
+		switch st := v.State(); {
+		case st == ViewerConnected:
+			return nil
+		case !st.Live():
+			return fmt.Errorf("rtc: viewer %s is %s", v.id, st)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("rtc: waiting for viewer %s to connect: %w", v.id, ctx.Err())
+		case <-changed:
+		}
+	}
 }
 
 func newViewerID() string {
