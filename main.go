@@ -72,6 +72,7 @@ pattern alone) unless --fps says otherwise.
 const exitUsage = 2
 
 func main() {
+	rtc.SpareProcs() // deadlines first: see its comment
 	// SIGTERM (kill, systemd, docker stop) stops as Ctrl+C does: viewers
 	// closed, --stats written, exit 0.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

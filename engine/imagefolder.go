@@ -365,7 +365,7 @@ const decodeAllowance = 96 << 20
 // decodeWorkers is how many images of size to decode at once.
 func decodeWorkers(size image.Point) int {
 	per := int64(size.X)*int64(size.Y)*4 + frameBytes(size.X, size.Y)
-	return max(1, min(runtime.GOMAXPROCS(0), int(decodeAllowance/per)))
+	return max(1, min(runtime.NumCPU(), int(decodeAllowance/per)))
 }
 
 type decoded struct {

@@ -283,6 +283,7 @@ func BenchmarkBoundaries(b *testing.B) {
 			statsDone <- all
 		}()
 		late0 := rtctest.SenderLate(r.loop, r.sess)()
+		ls0, ss0 := r.loop.Stats(), r.sess.Stats()
 		p := dialLive(b, r)
 		for j := range jobs {
 			if j.live {
@@ -339,6 +340,11 @@ func BenchmarkBoundaries(b *testing.B) {
 			done, underruns, len(gaps), worst, over, disc, stats0.FreezeCount, stats1.FreezeCount,
 			rtctest.SenderLate(r.loop, r.sess)()-late0, stats0.FramesDecoded, stats1.FramesDecoded, stalls, len(samples)-1,
 			stats1.FramesDropped, stats1.PacketsLost)
+		ls1, ss1 := r.loop.Stats(), r.sess.Stats()
+		b.Logf("sender late, by kind: loop skipped %d frames and was late with %d audio chunks; the session skipped %d frames, wrote %d frames and %d chunks late, dropped %d; keyframes %d; send error p99 video %v, audio %v",
+			ls1.SkippedVideo-ls0.SkippedVideo, ls1.LateAudio-ls0.LateAudio, ss1.VideoSkipped-ss0.VideoSkipped,
+			ss1.LateVideo-ss0.LateVideo, ss1.LateAudio-ss0.LateAudio, ss1.Dropped-ss0.Dropped, ss1.Keyframes-ss0.Keyframes,
+			ss1.VideoSendErr.P99, ss1.AudioSendErr.P99)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+
+	"segcast/rtc"
 )
 
 // The browser tests run inside a private network namespace of their own:
@@ -30,6 +32,7 @@ exec "$@"`
 // Main is TestMain for a package with browser tests: it re-runs the test
 // binary in the private namespace and exits with its status.
 func Main(m *testing.M) {
+	rtc.SpareProcs() // as the app's main does
 	if os.Getenv(netnsEnv) != "" {
 		os.Exit(m.Run())
 	}
