@@ -329,3 +329,13 @@ func TestDropAndMenu(t *testing.T) {
 		t.Errorf("menu lacks %v", want)
 	}
 }
+
+// The level meter follows the sound heard with the picture: up at the
+// pattern's once-a-second beep, down in the silence between.
+func TestLevelMeterFollowsSound(t *testing.T) {
+	h := newHarness(t, Options{Pattern: true, Size: "320x180"})
+	h.waitFor("playing", func() bool { return h.c.player.loop.Position().Playing })
+	h.waitFor("the meter up at a beep", func() bool { return h.c.tr.level.level > 0.1 })
+	h.waitFor("the meter down between beeps", func() bool { return h.c.tr.level.level < 0.01 })
+	h.waitFor("the meter up at the next beep", func() bool { return h.c.tr.level.level > 0.1 })
+}

@@ -119,6 +119,7 @@ func newController(parent context.Context, a fyne.App, opt Options, e env) (*con
 	c.win = a.NewWindow("Segcast")
 	c.tr = newTransport(c.player, r.log, c.handleKey)
 	c.tr.changed = c.refresh
+	c.player.preview.onShown = c.tr.level.set // the sound heard with each frame shown
 	c.list = newPlaylist(c.player, r, c.win, e, c.handleKey)
 	c.list.onFirstClip = c.firstClip
 	c.stream = newStreamPanel(a, c.win, c.player, &c.set, r, e)
