@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2/test"
+
 	"segcast/engine"
 	"segcast/engine/pattern"
 )
@@ -27,4 +29,21 @@ func TestPreviewLabel(t *testing.T) {
 			t.Errorf("describe(%+v) = %q, want %q", c.f, got, c.want)
 		}
 	}
+}
+
+// While frames flow the label changes at most once per labelEvery; a
+// frame after a pause (a step) relabels at once.
+func TestPreviewLabelThrottle(t *testing.T) {
+	test.NewTempApp(t)
+	p := newPreview(engine.NewWallClock(), func(f func()) { f() }, func(time.Duration) {})
+	p.setLabel("first", true) // nothing shown yet: at once
+	p.setLabel("second", true)
+	if got := p.label.Text; got != "first" {
+		t.Errorf("a second change while frames flow showed %q at once, want it held (label %q)", got, "first")
+	}
+	p.setLabel("step", false)
+	if got := p.label.Text; got != "step" {
+		t.Errorf("a frame after a pause showed %q, want %q at once", got, "step")
+	}
+	p.labelTimer.Stop()
 }
