@@ -94,7 +94,13 @@ func (h *harness) onUI(f func()) {
 // waitFor polls cond on the UI thread until it holds or 20 s pass.
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	h.waitWithin(what, 20*time.Second, cond)
+}
+
+// waitWithin is waitFor with its own limit.
+func (h *harness) waitWithin(what string, limit time.Duration, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(limit)
 	for {
 		var ok bool
 		h.onUI(func() { ok = cond() })
