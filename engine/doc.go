@@ -45,9 +45,11 @@
 // air has sound, at least CutFade (5 ms) after the last sample handed
 // over. Frames before K show the outgoing picture, frame K the incoming;
 // the outgoing sound's last 240 samples before K's first sample ramp
-// linearly to zero and the incoming sound starts there unfaded. From the
-// call, a cut takes 0–20 ms (the chunk in progress) plus the fade plus up
-// to one frame, all Lead ahead of the deadlines.
+// linearly to zero and the incoming sound starts there unfaded. The loop
+// looks for commands before every item it hands over, and hands the sound
+// over one chunk and the fade later than the pictures (LoopConfig.Lead),
+// so K is the first frame not yet handed over: from the call, a cut takes
+// at most one frame plus the lead.
 //
 // # Live segments
 //

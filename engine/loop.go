@@ -16,8 +16,10 @@ type LoopConfig struct {
 	Rate          Rate // output frame rate
 	Width, Height int  // output size; frames of another size show as idle
 	Clock         Clock
-	// Lead hands items to sinks this long before their deadline, so an
-	// encoder can work ahead and a player can queue.
+	// Lead hands pictures to sinks this long before their deadline, so an
+	// encoder can work ahead and a player can queue; sound goes one chunk
+	// and CutFade later (never after its deadline), so that commands act
+	// within a frame (see "Cuts").
 	Lead time.Duration
 	// AudioOffset is a test hook: it shifts the sound later (+) or earlier
 	// (−) against the picture, for A/V drift tests.
@@ -186,29 +188,37 @@ func (l *Loop) run(ctx context.Context, limit int64) error {
 		l.mu.Unlock()
 	}()
 	clk, rate, lead := l.cfg.Clock, l.cfg.Rate, l.cfg.Lead
+	lag := l.audioLag()
 	l.t0 = clk.Now() - time.Duration(min(rate.FrameNS(l.nextK), l.nextN*ChunkNS))
 	for {
 		videoNS, audioNS := rate.FrameNS(l.nextK), l.nextN*ChunkNS
-		isVideo := videoNS <= audioNS // ties: video first
-		mediaNS := min(videoNS, audioNS)
-		if limit >= 0 && mediaNS >= limit {
+		videoOK, audioOK := limit < 0 || videoNS < limit, limit < 0 || audioNS < limit
+		if !videoOK && !audioOK {
 			return nil
+		}
+		// Items go out in the order they are due; ties: video first.
+		isVideo := videoOK && (!audioOK || videoNS <= audioNS+int64(lag))
+		mediaNS, itemLead := audioNS, lead-lag
+		if isVideo {
+			mediaNS, itemLead = videoNS, lead
 		}
 		for l.planned < mediaNS/ChunkNS {
 			l.beginChunk(l.planned + 1)
 		}
 		deadline := l.t0 + time.Duration(mediaNS)
-		due := max(deadline-lead, l.t0) // nothing is due before the run began
+		due := max(deadline-itemLead, l.t0) // nothing is due before the run began
 		now := clk.Now()
-		if now < due {
-			if err := clk.SleepUntil(ctx, due); err != nil {
-				return err
-			}
+		err := ctx.Err()
+		if now < due && err == nil {
+			err = clk.SleepUntil(ctx, due)
 			now = clk.Now()
-		} else if err := ctx.Err(); err != nil {
+		}
+		if err != nil {
+			l.catchUpAudio()
 			return err
 		}
 		l.retire()
+		l.beginChunk(l.planned) // act on what was asked since the last item
 		if isVideo {
 			k := l.nextK
 			l.nextK++
@@ -219,6 +229,30 @@ func (l *Loop) run(ctx context.Context, limit int64) error {
 			l.nextN++
 			l.emitAudio(n, deadline, now-due)
 		}
+	}
+}
+
+// audioLag is how much later than a picture the sound of the same media
+// time is handed over: one chunk plus the cut fade, as far as the lead
+// allows. The sound handed over then never reaches past the first picture
+// not yet handed over, so a cut can act at that picture (see "Cuts").
+func (l *Loop) audioLag() time.Duration { return min(l.cfg.Lead, ChunkNS+CutFade) }
+
+// catchUpAudio hands over, early, the sound for every picture already
+// handed over, so that a stopped run leaves sound and pictures ending
+// together and a timeline started at the next chunk's deadline (a new
+// loop after a format change) follows both.
+func (l *Loop) catchUpAudio() {
+	rate, now := l.cfg.Rate, l.cfg.Clock.Now()
+	for l.nextN*ChunkNS < rate.FrameNS(l.nextK) {
+		n := l.nextN
+		for l.planned < n {
+			l.beginChunk(l.planned + 1)
+		}
+		deadline := l.t0 + time.Duration(n*ChunkNS)
+		l.retire()
+		l.nextN++
+		l.emitAudio(n, deadline, now-(deadline-l.cfg.Lead+l.audioLag()))
 	}
 }
 

@@ -621,7 +621,8 @@ func TestLoopLateDeadlinesSkipVideoNotAudio(t *testing.T) {
 	}
 }
 
-// Items reach sinks Lead before their deadline, at T0 + media time.
+// Pictures reach sinks Lead before their deadline, sound one chunk and
+// the cut fade later, at T0 + media time.
 func TestLoopLeadAndDeadlines(t *testing.T) {
 	clk := NewFakeClock()
 	clk.Advance(7 * time.Second) // T0 is the clock time at Run start
@@ -630,8 +631,12 @@ func TestLoopLeadAndDeadlines(t *testing.T) {
 	l.AddSink(at)
 	loopRunFor(t, l, time.Second)
 	for _, v := range at.items {
-		if v.deadline != 7*time.Second+time.Duration(v.media) || v.handed != v.deadline-60*time.Millisecond && v.handed != 7*time.Second {
-			t.Fatalf("item at %d: deadline %v handed at %v", v.media, v.deadline, v.handed)
+		lead := 60 * time.Millisecond
+		if v.audio {
+			lead -= ChunkNS + CutFade
+		}
+		if v.deadline != 7*time.Second+time.Duration(v.media) || v.handed != v.deadline-lead && v.handed != 7*time.Second {
+			t.Fatalf("item at %d (audio %v): deadline %v handed at %v", v.media, v.audio, v.deadline, v.handed)
 		}
 	}
 	if len(at.items) != 30+50 {
@@ -645,20 +650,21 @@ func TestLoopLeadAndDeadlines(t *testing.T) {
 
 type timeSink struct {
 	clk   Clock
-	items []struct {
-		media            int64
-		deadline, handed time.Duration
-	}
+	items []timedItem
 }
 
-func (s *timeSink) add(media int64, d time.Duration) {
-	s.items = append(s.items, struct {
-		media            int64
-		deadline, handed time.Duration
-	}{media, d, s.clk.Now()})
+type timedItem struct {
+	audio            bool
+	media            int64
+	deadline, handed time.Duration
 }
-func (s *timeSink) WriteVideo(f *VideoFrame) { s.add(f.MediaNS, f.Deadline) }
-func (s *timeSink) WriteAudio(c *AudioChunk) { s.add(c.MediaNS, c.Deadline) }
+
+func (s *timeSink) WriteVideo(f *VideoFrame) {
+	s.items = append(s.items, timedItem{false, f.MediaNS, f.Deadline, s.clk.Now()})
+}
+func (s *timeSink) WriteAudio(c *AudioChunk) {
+	s.items = append(s.items, timedItem{true, c.MediaNS, c.Deadline, s.clk.Now()})
+}
 
 // A segment of the wrong size shows the idle frame and is counted.
 func TestLoopWrongSizeShowsIdle(t *testing.T) {

@@ -103,8 +103,8 @@ type horizon struct {
 // prefetch for the next boundary.
 func (l *Loop) planChunk(n int64) (prefetch *Segment) {
 	out := l.cfg.Rate
-	h := horizon{kLo: l.nextK, clo: n*ChunkSamples - l.aoff, kHi: out.FramesIn((n + 1) * ChunkNS)}
-	h.chi = h.clo + ChunkSamples
+	h := horizon{kLo: l.nextK, clo: l.nextN*ChunkSamples - l.aoff, kHi: out.FramesIn((n + 1) * ChunkNS),
+		chi: (n+1)*ChunkSamples - l.aoff}
 	h.need = max(h.kHi, sampleFrame(out, h.chi+l.fade))
 	l.mu.Lock()
 	defer l.mu.Unlock()
