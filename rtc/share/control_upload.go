@@ -120,7 +120,12 @@ func (c *Control) readUpload(ctx context.Context, w http.ResponseWriter, r *http
 		if params["boundary"] == "" {
 			return nil, withStatus(http.StatusBadRequest, "multipart body without a boundary")
 		}
-		return c.readParts(ctx, dir, multipart.NewReader(body, params["boundary"]), stream, r.ContentLength)
+		// multipart reads its source 4 KB at a time: a large buffer below
+		// it turns most of those reads into copies instead of syscalls
+		// (half the server's time on a 720p Y4M, which then lagged the
+		// client by 10–25 ms at its last byte).
+		mr := multipart.NewReader(bufio.NewReaderSize(body, 1<<20), params["boundary"])
+		return c.readParts(ctx, dir, mr, stream, r.ContentLength)
 	}
 	name := "upload"
 	if _, p, err := mime.ParseMediaType(r.Header.Get("Content-Disposition")); err == nil && p["filename"] != "" {
