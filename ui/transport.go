@@ -32,6 +32,7 @@ type transport struct {
 	shown struct { // what the labels and icons show, to skip redraws
 		playing     bool
 		elapsed     string
+		elapsedAt   time.Time
 		total       string
 		initialised bool
 	}
@@ -77,13 +78,18 @@ func (t *transport) update(p engine.Position, seg *engine.Segment) {
 			t.play.SetIcon(theme.MediaPlayIcon())
 		}
 	}
-	if elapsed != t.shown.elapsed {
+	// While playing, the elapsed time changes at most once a second, as
+	// the label under the picture does (labelEvery): every new text is
+	// shaped, rasterised and drawn anew. Paused, a step shows at once.
+	steady := p.Playing && t.shown.playing && time.Since(t.shown.elapsedAt) < labelEvery
+	if elapsed != t.shown.elapsed && !steady {
 		t.elapsed.SetText(elapsed)
+		t.shown.elapsed, t.shown.elapsedAt = elapsed, time.Now()
 	}
 	if total != t.shown.total {
 		t.total.SetText(total)
 	}
-	t.shown.playing, t.shown.elapsed, t.shown.total, t.shown.initialised = p.Playing, elapsed, total, true
+	t.shown.playing, t.shown.total, t.shown.initialised = p.Playing, total, true
 	t.seek.set(p.Offset, dur)
 }
 
