@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -56,6 +57,34 @@ func TestCutActsAtTheNextFrame(t *testing.T) {
 					checkRTP(t, rec, out)
 				})
 			}
+		}
+	}
+}
+
+// A run stopped while the sound lags the pictures hands over the sound up
+// to the next picture's time before returning, no further: a timeline
+// started at the next chunk's deadline (a new loop after a format change)
+// then follows both without an overlap.
+func TestStoppedRunCatchesUpSound(t *testing.T) {
+	for _, out := range []Rate{Rate25, Rate2997, Rate60} {
+		for j := int64(10); j < 10+out.FramesIn(5*ChunkNS)+1; j++ {
+			l := NewLoop(LoopConfig{Rate: out, Width: 32, Height: 18, Clock: NewFakeClock(), Lead: 100 * time.Millisecond})
+			rec := &loopRecSink{}
+			l.AddSink(rec)
+			ctx, cancel := context.WithCancel(context.Background())
+			l.AddSink(&onFrame{k: j, f: cancel})
+			if err := l.Run(ctx); err != context.Canceled {
+				t.Fatalf("Run: %v", err)
+			}
+			next := out.FrameNS(j + 1) // the first picture not handed over
+			last := rec.audio[len(rec.audio)-1]
+			if end := last.mediaNS + ChunkNS; end < next || end >= next+ChunkNS {
+				t.Errorf("%v, stopped at frame %d (next at %d ns): sound handed over to %d ns, want the chunk reaching it", out, j, next, end)
+			}
+			if got := rec.video[len(rec.video)-1].seq; got != j {
+				t.Errorf("%v: last frame %d, want %d", out, got, j)
+			}
+			checkRTP(t, rec, out)
 		}
 	}
 }
