@@ -276,7 +276,8 @@ func (l *Loop) start() error {
 	return nil
 }
 
-// beginChunk plans chunk n, then prefetches and releases outside mu (a
+// beginChunk plans chunk n (again, before each item: commands given since
+// may cut what is planned), then prefetches and releases outside mu (a
 // store may take a moment).
 func (l *Loop) beginChunk(n int64) {
 	l.planned = n
