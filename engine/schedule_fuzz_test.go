@@ -11,7 +11,9 @@ import (
 // commands, pushes, live feeding, cancels, interrupts and idle clips (what
 // a control API lets a remote producer do) and checks it never stalls or
 // panics, the timestamps run on unbroken, and once every producer has
-// ended everything pushed finishes and is released.
+// ended everything pushed finishes and is released. Commands are given
+// mid-run, as the next frame is handed over, with no lead or with the
+// encoder's (then the sound lags the pictures: see "Cuts").
 func FuzzLoopCommands(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
 	f.Add([]byte{3, 3, 9, 9, 9, 15, 4, 10, 10, 15, 12, 15, 8, 15, 2, 15})
@@ -21,9 +23,18 @@ func FuzzLoopCommands(f *testing.F) {
 			ops = ops[:200]
 		}
 		out := []Rate{Rate25, Rate2997, Rate60, Rate23976}[len(ops)%4]
-		l := NewLoop(LoopConfig{Rate: out, Width: 32, Height: 18, Clock: NewFakeClock()})
+		lead := []time.Duration{0, 100 * time.Millisecond}[len(ops)/4%2]
+		l := NewLoop(LoopConfig{Rate: out, Width: 32, Height: 18, Clock: NewFakeClock(), Lead: lead})
 		ts := &stampSink{out: out}
 		l.AddSink(ts)
+		var pending []func()
+		do := func(c func()) { pending = append(pending, c) }
+		l.AddSink(&everyFrame{func() {
+			for _, c := range pending {
+				c()
+			}
+			pending = pending[:0]
+		}})
 		log := &eventLog{}
 		l.OnEvent(func(ev Event) { log.events = append(log.events, ev) })
 		store := NewFrameStore(1 << 30)
@@ -36,70 +47,92 @@ func FuzzLoopCommands(f *testing.F) {
 			arg := int(op >> 4)
 			switch op & 15 {
 			case 0:
-				l.Add(loopSeg(int16(arg+1), Rate30, arg+1, int64(arg)*2000, 32, 18))
+				do(func() {
+					l.Add(loopSeg(int16(arg+1), Rate30, arg+1, int64(arg)*2000, 32, 18))
+				})
 			case 1:
-				l.Play()
+				do(l.Play)
 			case 2:
-				l.Pause()
+				do(l.Pause)
 			case 3:
-				_ = l.Seek(arg%3, time.Duration(arg)*37*time.Millisecond)
+				do(func() {
+					_ = l.Seek(arg%3, time.Duration(arg)*37*time.Millisecond)
+				})
 			case 4:
-				l.Next()
+				do(l.Next)
 			case 5:
-				l.Remove(arg % 3)
+				do(func() {
+					l.Remove(arg % 3)
+				})
 			case 6:
-				l.SetLoop(arg%2 == 0)
+				do(func() {
+					l.SetLoop(arg%2 == 0)
+				})
 			case 7:
-				l.Stop()
+				do(l.Stop)
 			case 8:
-				s := loopSeg(int16(arg+1), Rate25, arg%5, int64(arg%4)*3000, 32, 18)
-				if arg%3 == 0 {
-					s = nil
-				}
-				_ = l.SetIdle(s)
+				do(func() {
+					s := loopSeg(int16(arg+1), Rate25, arg%5, int64(arg%4)*3000, 32, 18)
+					if arg%3 == 0 {
+						s = nil
+					}
+					_ = l.SetIdle(s)
+				})
 			case 9, 10: // push a loaded or a live segment
-				var s *Segment
-				if op&15 == 9 {
-					s = loopSeg(int16(arg+1), []Rate{Rate25, Rate30, Rate2997}[arg%3], arg%6, int64(arg%5)*2500, 32, 18)
-				} else {
-					ls, err := NewLiveSegment(LiveConfig{Name: "live", Rate: Rate25, Width: 32, Height: 18, Channels: 1 + arg%2, Store: store})
+				do(func() {
+					var s *Segment
+					if op&15 == 9 {
+						s = loopSeg(int16(arg+1), []Rate{Rate25, Rate30, Rate2997}[arg%3], arg%6, int64(arg%5)*2500, 32, 18)
+					} else {
+						ls, err := NewLiveSegment(LiveConfig{Name: "live", Rate: Rate25, Width: 32, Height: 18, Channels: 1 + arg%2, Store: store})
+						if err != nil {
+							t.Fatal(err)
+						}
+						lives = append(lives, ls)
+						s = ls.Segment()
+					}
+					id, err := l.Enqueue(s, EnqueueOptions{Mode: Mode(arg % 2), Preroll: time.Duration(arg) * 20 * time.Millisecond})
 					if err != nil {
 						t.Fatal(err)
 					}
-					lives = append(lives, ls)
-					s = ls.Segment()
-				}
-				id, err := l.Enqueue(s, EnqueueOptions{Mode: Mode(arg % 2), Preroll: time.Duration(arg) * 20 * time.Millisecond})
-				if err != nil {
-					t.Fatal(err)
-				}
-				pushed, ids = append(pushed, s), append(ids, id)
+					pushed, ids = append(pushed, s), append(ids, id)
+				})
 			case 11: // feed the latest live segment
-				if len(lives) > 0 {
-					ls := lives[len(lives)-1]
-					for range arg % 4 {
-						_ = ls.AppendFrame(img)
+				do(func() {
+					if len(lives) > 0 {
+						ls := lives[len(lives)-1]
+						for range arg % 4 {
+							_ = ls.AppendFrame(img)
+						}
+						_ = ls.AppendAudio(make([]int16, ls.cfg.Channels*arg*500))
+						if arg > 12 {
+							ls.End()
+						}
 					}
-					_ = ls.AppendAudio(make([]int16, ls.cfg.Channels*arg*500))
-					if arg > 12 {
-						ls.End()
-					}
-				}
+				})
 			case 12:
-				if len(ids) > 0 {
-					_ = l.Cancel(ids[arg%len(ids)])
-				}
+				do(func() {
+					if len(ids) > 0 {
+						_ = l.Cancel(ids[arg%len(ids)])
+					}
+				})
 			case 13:
-				l.Interrupt(arg%2 == 0)
+				do(func() {
+					l.Interrupt(arg%2 == 0)
+				})
 			case 14:
-				if len(ids) > 0 {
-					_ = l.Fail(ids[arg%len(ids)], nil)
-				}
+				do(func() {
+					if len(ids) > 0 {
+						_ = l.Fail(ids[arg%len(ids)], nil)
+					}
+				})
 			default:
 				at += time.Duration(arg*7+i%3) * 10 * time.Millisecond
 				loopRunFor(t, l, at)
 			}
 		}
+		at += time.Second // the last commands act
+		loopRunFor(t, l, at)
 		for _, ls := range lives {
 			ls.End()
 		}
@@ -132,6 +165,12 @@ func FuzzLoopCommands(f *testing.F) {
 		}
 	})
 }
+
+// everyFrame calls f as each frame is handed over.
+type everyFrame struct{ f func() }
+
+func (e *everyFrame) WriteVideo(*VideoFrame) { e.f() }
+func (e *everyFrame) WriteAudio(*AudioChunk) {}
 
 // stampSink checks every item's sequence number and timestamps come from
 // its index alone, storing nothing.
