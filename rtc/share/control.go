@@ -197,6 +197,23 @@ func (c *Control) Start() error {
 	return nil
 }
 
+// controlRecvBuffer bounds the kernel's receive buffer on each control
+// connection (Linux grows it to tcp_rmem's maximum, 32 MB here): a
+// producer's write then completes about when the server has read it, so
+// an upload's last byte leaves no backlog of frames still to decode
+// (BenchmarkPushToAir), and a live producer far ahead is held back by
+// its socket rather than by megabytes queued in the kernel. 1 MB still
+// covers a gigabit LAN's bandwidth-delay product several times over.
+const controlRecvBuffer = 1 << 20
+
+// boundRecvBuffer is the control server's ConnState hook applying
+// controlRecvBuffer to each new connection.
+func boundRecvBuffer(conn net.Conn, st http.ConnState) {
+	if tc, ok := conn.(*net.TCPConn); ok && st == http.StateNew {
+		_ = tc.SetReadBuffer(controlRecvBuffer)
+	}
+}
+
 // ServeControl listens on addr and serves h in the background as a
 // control API with token: the server (Close or Shutdown it to stop) and
 // the API's base URL, on the LAN address when addr names no host. The
@@ -219,6 +236,7 @@ func ServeControl(addr, token string, h http.Handler, log *slog.Logger) (*http.S
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		ConnState:         boundRecvBuffer,
 	}
 	url := "http://" + net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)) + "/api/" + token + "/"
 	go func() {
