@@ -7,19 +7,21 @@ import (
 	"time"
 )
 
-// onFrame is a sink calling f as frame k is handed over, on the loop's
-// goroutine: a command given at exactly that moment.
-type onFrame struct {
-	k int64
-	f func()
-}
+// frameHook is a sink calling itself as each frame is handed over, on the
+// loop's goroutine: commands given at exactly that moment.
+type frameHook func(*VideoFrame)
 
-func (o *onFrame) WriteVideo(v *VideoFrame) {
-	if v.Seq == o.k {
-		o.f()
+func (h frameHook) WriteVideo(v *VideoFrame) { h(v) }
+func (h frameHook) WriteAudio(*AudioChunk)   {}
+
+// onFrame calls f as frame k is handed over.
+func onFrame(k int64, f func()) frameHook {
+	return func(v *VideoFrame) {
+		if v.Seq == k {
+			f()
+		}
 	}
 }
-func (o *onFrame) WriteAudio(*AudioChunk) {}
 
 // With a lead, the sound is handed over a chunk and the fade after the
 // pictures, so a command given as frame j is handed over acts at frame
@@ -48,7 +50,7 @@ func TestCutActsAtTheNextFrame(t *testing.T) {
 						l.Play()
 					}
 					var id EntryID
-					l.AddSink(&onFrame{k: j, f: func() { id = mustEnqueue(t, l, e, mode) }})
+					l.AddSink(onFrame(j, func() { id = mustEnqueue(t, l, e, mode) }))
 					loopRunFor(t, l, 2*time.Second)
 					checkSpans(t, rec, out, []span{
 						{seg: from, id: 1, k0: 0, k1: j + 1, cut: true},
@@ -72,7 +74,7 @@ func TestStoppedRunCatchesUpSound(t *testing.T) {
 			rec := &loopRecSink{}
 			l.AddSink(rec)
 			ctx, cancel := context.WithCancel(context.Background())
-			l.AddSink(&onFrame{k: j, f: cancel})
+			l.AddSink(onFrame(j, cancel))
 			if err := l.Run(ctx); err != context.Canceled {
 				t.Fatalf("Run: %v", err)
 			}

@@ -29,12 +29,12 @@ func FuzzLoopCommands(f *testing.F) {
 		l.AddSink(ts)
 		var pending []func()
 		do := func(c func()) { pending = append(pending, c) }
-		l.AddSink(&everyFrame{func() {
+		l.AddSink(frameHook(func(*VideoFrame) {
 			for _, c := range pending {
 				c()
 			}
 			pending = pending[:0]
-		}})
+		}))
 		log := &eventLog{}
 		l.OnEvent(func(ev Event) { log.events = append(log.events, ev) })
 		store := NewFrameStore(1 << 30)
@@ -165,12 +165,6 @@ func FuzzLoopCommands(f *testing.F) {
 		}
 	})
 }
-
-// everyFrame calls f as each frame is handed over.
-type everyFrame struct{ f func() }
-
-func (e *everyFrame) WriteVideo(*VideoFrame) { e.f() }
-func (e *everyFrame) WriteAudio(*AudioChunk) {}
 
 // stampSink checks every item's sequence number and timestamps come from
 // its index alone, storing nothing.
