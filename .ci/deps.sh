@@ -5,7 +5,7 @@ set -euo pipefail
 
 run_pkgs=(build-essential pkg-config libvpx-dev libopus-dev libopusfile-dev
   portaudio19-dev libasound2-dev libgtk-3-dev libgl1-mesa-dev xorg-dev ffmpeg)
-test_pkgs=(xvfb chromium firefox-esr imagemagick iproute2 redis-server python3-websockets python3-numpy
+test_pkgs=(xvfb chromium firefox-esr imagemagick xdotool x11-utils iproute2 redis-server python3-websockets python3-numpy
   gcc-mingw-w64-x86-64) # .ci/crosscheck.sh: the Windows compile check
 
 pkgs=("${run_pkgs[@]}")

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"image"
 	"image/color"
 	"os"
 	"path/filepath"
@@ -54,7 +53,7 @@ func TestAddSegmentFromFile(t *testing.T) {
 	}
 	h.waitFor("autoplay", func() bool { p := h.c.player.loop.Position(); return p.Playing && p.Segment == 0 })
 	h.waitFor("the clip's colour in the preview", func() bool {
-		img, ok := h.c.player.preview.img.Image.(*image.RGBA)
+		img, ok := h.c.player.preview.pic.last, h.c.player.preview.pic.last != nil
 		if !ok || img.Bounds().Dx() < 16 {
 			return false
 		}

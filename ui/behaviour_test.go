@@ -325,7 +325,7 @@ func TestFullscreenTitleAndWaveClick(t *testing.T) {
 	})
 	h.waitFor("the fullscreen picture", func() bool {
 		img := h.c.player.preview.full.Image
-		return img != nil && img == h.c.player.preview.img.Image
+		return img != nil && img == h.c.player.preview.pic.last
 	})
 	h.onUI(func() { h.c.full.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape}) })
 	h.onUI(func() {

@@ -3,7 +3,6 @@ package ui
 import (
 	"bytes"
 	"encoding/json"
-	"image"
 	"image/color"
 	"net/http"
 	"os"
@@ -94,7 +93,7 @@ func TestControlPushInWindow(t *testing.T) {
 		return hasRow(queueTexts(q), "▶ green", "pushed") && h.c.list.playing == -1
 	})
 	h.waitFor("its picture in the preview", func() bool {
-		img, ok := h.c.player.preview.img.Image.(*image.RGBA)
+		img, ok := h.c.player.preview.pic.last, h.c.player.preview.pic.last != nil
 		if !ok || img.Bounds().Dx() < 16 {
 			return false
 		}

@@ -65,6 +65,7 @@ type controller struct {
 	output *outputMenu
 	status *widget.Label
 	full   fyne.Window // the fullscreen preview, nil when closed
+	native *nativePanes
 
 	ticks             int
 	title, statusLine string
@@ -120,6 +121,10 @@ func newController(parent context.Context, a fyne.App, opt Options, e env) (*con
 	c.tr = newTransport(c.player, r.log, c.handleKey)
 	c.tr.changed = c.refresh
 	c.player.preview.onShown = c.tr.level.set // the sound heard with each frame shown
+	pv := c.player.preview
+	c.native = newNativePanes(c.win, a.Driver(), r.log, pv.pic, pv.wave.pic, c.tr.level.pic)
+	pv.native = c.native
+	c.win.SetOnClosed(c.native.close) // before the window, its children's parent, goes
 	c.list = newPlaylist(c.player, r, c.win, e, c.handleKey)
 	c.list.onFirstClip = c.firstClip
 	c.stream = newStreamPanel(a, c.win, c.player, &c.set, r, e)
@@ -215,7 +220,7 @@ func (c *controller) layout() fyne.CanvasObject {
 	// The picture sits on the window's own background: a black
 	// rectangle behind it cost 0.1 core under software GL, repainted with
 	// every frame (BenchmarkPreviewXvfb).
-	picture := pv.img
+	picture := pv.pic.img
 	head := container.NewBorder(nil, nil, nil, c.output.button, pv.label)
 	below := container.NewVBox(pv.wave, c.tr.content)
 	previewArea := container.NewBorder(container.NewVBox(c.output.banner, head), below, nil, nil, picture)
@@ -254,6 +259,7 @@ func (c *controller) tick() {
 // health and the status bar every healthTicks.
 func (c *controller) refreshTick() {
 	c.ticks++
+	c.native.sync()
 	c.refresh()
 	c.stream.refresh()
 	c.stream.control.refresh(c.api)
@@ -308,7 +314,7 @@ func (c *controller) refresh() {
 	if !pos.Playing {
 		c.tr.level.set(0)
 	}
-	w := p.preview.img.Size().Width
+	w := p.preview.pic.img.Size().Width
 	if c.full != nil {
 		w = max(w, c.full.Canvas().Size().Width)
 	}
@@ -376,7 +382,7 @@ func (c *controller) toggleFullscreen() {
 		return
 	}
 	w := c.app.NewWindow("Segcast preview")
-	img := canvas.NewImageFromImage(pv.img.Image)
+	img := canvas.NewImageFromImage(pv.pic.last)
 	img.FillMode = canvas.ImageFillContain
 	img.ScaleMode = canvas.ImageScaleFastest
 	w.SetContent(container.NewStack(canvas.NewRectangle(color.Black), img))

@@ -48,7 +48,8 @@ type frameKey struct {
 type preview struct {
 	clock  engine.Clock
 	do     func(func()) // onto the UI thread
-	img    *canvas.Image
+	pic    *pane
+	native *nativePanes // set by the window before frames flow; nil: Fyne draws
 	wave   *waveView
 	label  *widget.Label
 	frames chan engine.VideoFrame
@@ -93,7 +94,6 @@ func newPreview(clock engine.Clock, do func(func()), onSeek func(time.Duration))
 	p := &preview{
 		clock:  clock,
 		do:     do,
-		img:    canvas.NewImageFromImage(image.NewRGBA(image.Rect(0, 0, 16, 9))),
 		wave:   newWaveView(onSeek),
 		label:  widget.NewLabel("--:--:--:--"),
 		frames: make(chan engine.VideoFrame, 8),
@@ -104,9 +104,11 @@ func newPreview(clock engine.Clock, do func(func()), onSeek func(time.Duration))
 		onShown: func(float32) {},
 	}
 	p.strip = newWaveStrip(p.envelopeReady)
-	p.img.FillMode = canvas.ImageFillContain
-	p.img.ScaleMode = canvas.ImageScaleFastest
-	p.img.SetMinSize(fyne.NewSize(320, 180))
+	img := canvas.NewImageFromImage(image.NewRGBA(image.Rect(0, 0, 16, 9)))
+	img.FillMode = canvas.ImageFillContain
+	img.ScaleMode = canvas.ImageScaleFastest
+	img.SetMinSize(fyne.NewSize(320, 180))
+	p.pic = newPane(img, true)
 	p.label.TextStyle.Monospace = true
 	p.label.Truncation = fyne.TextTruncateEllipsis
 	return p
@@ -187,13 +189,15 @@ func (p *preview) run(ctx context.Context) {
 			return
 		}
 		p.do(func() {
+			if p.native != nil {
+				p.native.sync()
+			}
 			p.show(rgba)
-			if old, ok := p.wave.img.Image.(*image.RGBA); ok {
+			if old := p.wave.pic.last; old != nil {
 				p.strips.put(old)
 			}
-			p.wave.img.Image = strip
+			p.wave.pic.set(strip)
 			p.wave.seg, p.wave.headNS, p.wave.durNS = seg, headNS, durNS
-			p.wave.img.Refresh()
 			wall := time.Now()
 			p.setLabel(text, wall.Sub(p.shownAt) < flowingGap)
 			p.shownAt = wall
@@ -248,11 +252,10 @@ func (p *preview) envelopeReady(seg *engine.Segment) {
 		}
 		img := image.NewRGBA(image.Rect(0, 0, waveWidth, waveHeight))
 		p.strip.draw(img, seg, p.wave.headNS)
-		if old, ok := p.wave.img.Image.(*image.RGBA); ok {
+		if old := p.wave.pic.last; old != nil {
 			p.strips.put(old)
 		}
-		p.wave.img.Image = img
-		p.wave.img.Refresh()
+		p.wave.pic.set(img)
 	})
 }
 
@@ -265,13 +268,12 @@ func (p *preview) show(rgba *image.RGBA) {
 		p.full.Image = rgba
 		p.full.Refresh()
 	}
-	old, ok := p.img.Image.(*image.RGBA)
-	if ok && old == rgba {
+	old := p.pic.last
+	if old == rgba {
 		return
 	}
-	p.img.Image = rgba
-	p.img.Refresh()
-	if ok {
+	p.pic.set(rgba)
+	if old != nil {
 		p.pics.put(old)
 	}
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"image"
 	"image/color"
 	"time"
 
@@ -133,20 +134,31 @@ func (r *seekRenderer) Objects() []fyne.CanvasObject {
 }
 func (r *seekRenderer) Destroy() {}
 
-// levelMeter is a horizontal bar for the sound level (0..1), redrawn only
-// when its drawn width changes.
+// levelMeter is a horizontal bar for the sound level (0..1), a pane
+// (pane.go) since it changes with nearly every frame; redrawn only when
+// its drawn width changes.
 type levelMeter struct {
 	widget.BaseWidget
 	level float32
-	bar   *canvas.Rectangle
-	bg    *canvas.Rectangle
+	pic   *pane
+	bufs  [2]*image.RGBA // drawn in turn: one on screen, one to draw
+	next  int
 }
 
-var meterColour = color.NRGBA{R: 0x3c, G: 0xc0, B: 0x60, A: 0xff}
+// meterCols is the meter's resolution, stretched to its width.
+const meterCols = 64
+
+var meterColour = color.RGBA{R: 0x3c, G: 0xc0, B: 0x60, A: 0xff}
 
 func newLevelMeter() *levelMeter {
-	m := &levelMeter{bar: canvas.NewRectangle(meterColour),
-		bg: canvas.NewRectangle(theme.Color(theme.ColorNameDisabled))}
+	m := &levelMeter{}
+	for i := range m.bufs {
+		m.bufs[i] = image.NewRGBA(image.Rect(0, 0, meterCols, 1))
+	}
+	img := canvas.NewImageFromImage(m.draw(0))
+	img.FillMode = canvas.ImageFillStretch
+	img.ScaleMode = canvas.ImageScaleFastest
+	m.pic = newPane(img, false)
 	m.ExtendBaseWidget(m)
 	return m
 }
@@ -154,13 +166,26 @@ func newLevelMeter() *levelMeter {
 // set shows level v (0..1, peak of the sound now heard).
 func (m *levelMeter) set(v float32) {
 	v = min(max(v, 0), 1)
-	w := m.Size().Width
-	if int(v*w) == int(m.level*w) {
-		m.level = v
-		return
-	}
+	same := int(v*meterCols) == int(m.level*meterCols)
 	m.level = v
-	m.Refresh()
+	if !same {
+		m.pic.set(m.draw(v))
+	}
+}
+
+// draw paints level v into the buffer not on screen.
+func (m *levelMeter) draw(v float32) *image.RGBA {
+	b := m.bufs[m.next]
+	m.next = 1 - m.next
+	bg := color.RGBAModel.Convert(theme.Color(theme.ColorNameDisabled)).(color.RGBA)
+	for x := range meterCols {
+		c := bg
+		if x < int(v*meterCols) {
+			c = meterColour
+		}
+		b.SetRGBA(x, 0, c)
+	}
+	return b
 }
 
 func (m *levelMeter) MinSize() fyne.Size { return fyne.NewSize(48, 10) }
@@ -173,16 +198,13 @@ type meterRenderer struct{ m *levelMeter }
 
 func (r *meterRenderer) Layout(size fyne.Size) {
 	const h = 8
-	y := (size.Height - h) / 2
-	r.m.bg.Move(fyne.NewPos(0, y))
-	r.m.bg.Resize(fyne.NewSize(size.Width, h))
-	r.m.bar.Move(fyne.NewPos(0, y))
-	r.m.bar.Resize(fyne.NewSize(float32(int(r.m.level*size.Width)), h))
+	r.m.pic.img.Move(fyne.NewPos(0, (size.Height-h)/2))
+	r.m.pic.img.Resize(fyne.NewSize(size.Width, h))
 }
 func (r *meterRenderer) MinSize() fyne.Size { return r.m.MinSize() }
 func (r *meterRenderer) Refresh() {
 	r.Layout(r.m.Size())
-	canvas.Refresh(r.m)
+	canvas.Refresh(r.m.pic.img)
 }
-func (r *meterRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.m.bg, r.m.bar} }
+func (r *meterRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.m.pic.img} }
 func (r *meterRenderer) Destroy()                     {}

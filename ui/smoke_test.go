@@ -35,7 +35,7 @@ func needTools(t testing.TB, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
-			missing(t, "%s not installed (apt-get install xvfb imagemagick): %v", tool, err)
+			missing(t, "%s not installed (.ci/deps.sh test installs it): %v", tool, err)
 		}
 	}
 }
@@ -63,6 +63,13 @@ func startXvfb(t testing.TB) string {
 // startXvfbSize starts a w×h X server on a free display and returns it.
 func startXvfbSize(t testing.TB, width, height int) string {
 	t.Helper()
+	display, _ := startXvfbPid(t, width, height)
+	return display
+}
+
+// startXvfbPid is startXvfbSize, also returning the server's pid.
+func startXvfbPid(t testing.TB, width, height int) (string, int) {
+	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -87,11 +94,11 @@ func startXvfbSize(t testing.TB, width, height int) string {
 		if n == "" {
 			t.Fatal("Xvfb reported no display")
 		}
-		return ":" + n
+		return ":" + n, cmd.Process.Pid
 	case <-time.After(15 * time.Second):
 		t.Fatal("Xvfb did not start")
 	}
-	return ""
+	return "", 0
 }
 
 // startApp runs bin with args on display. The channel closes when it
@@ -218,7 +225,8 @@ var shownRE = regexp.MustCompile(`msg="preview stats" shown=(\d+) preview_droppe
 
 // BenchmarkPreviewXvfb measures preview frames shown per second and the
 // app's CPU use while it previews a 720p30 clip whose every frame differs,
-// on the wall clock (no audio device).
+// on the wall clock (no audio device), and the X server's (xvfb-cores:
+// what drawing the window costs it).
 func BenchmarkPreviewXvfb(b *testing.B) {
 	benchPreview(b, b.TempDir(), "--no-audio")
 }
@@ -238,7 +246,7 @@ func BenchmarkPreviewXvfbAudioClock(b *testing.B) {
 func benchPreview(b *testing.B, home string, extra ...string) {
 	needTools(b, "Xvfb")
 	bin := buildBinary(b)
-	display := startXvfb(b)
+	display, xvfb := startXvfbPid(b, 1280, 800)
 	clipPath := filepath.Join(b.TempDir(), "clip720.y4m")
 	writeRampY4M(b, clipPath, 1280, 720, 90, 30)
 	args := append([]string{"--stats", "500ms", "--loop"}, extra...)
@@ -265,12 +273,15 @@ func benchPreview(b *testing.B, home string, extra ...string) {
 	}
 	b.ResetTimer()
 	s0, d0, c0, t0 := sample()
+	x0 := cpuTime(b, xvfb)
 	time.Sleep(10 * time.Second)
 	s1, d1, c1, t1 := sample()
+	x1 := cpuTime(b, xvfb)
 	wall := t1.Sub(t0).Seconds()
 	b.ReportMetric(float64(s1-s0)/wall, "shown/s")
 	b.ReportMetric(float64(d1-d0)/wall, "dropped/s")
 	b.ReportMetric((c1-c0).Seconds()/wall, "cores")
+	b.ReportMetric((x1-x0).Seconds()/wall, "xvfb-cores")
 }
 
 // BenchmarkFyneFloorXvfb measures bench/fynefloor on the same Xvfb: a

@@ -166,7 +166,7 @@ func drawPatternMarks(dst *image.RGBA, r engine.Rate, headNS int64) {
 // waveView is the strip on screen: a click seeks to the time under it.
 type waveView struct {
 	widget.BaseWidget
-	img    *canvas.Image
+	pic    *pane
 	onSeek func(time.Duration)
 	seg    *engine.Segment // what the strip shows (UI thread)
 	headNS int64
@@ -174,11 +174,11 @@ type waveView struct {
 }
 
 func newWaveView(onSeek func(time.Duration)) *waveView {
-	v := &waveView{onSeek: onSeek,
-		img: canvas.NewImageFromImage(image.NewRGBA(image.Rect(0, 0, waveWidth, waveHeight)))}
-	v.img.FillMode = canvas.ImageFillStretch
-	v.img.ScaleMode = canvas.ImageScaleFastest
-	v.img.SetMinSize(fyne.NewSize(200, 40))
+	img := canvas.NewImageFromImage(image.NewRGBA(image.Rect(0, 0, waveWidth, waveHeight)))
+	img.FillMode = canvas.ImageFillStretch
+	img.ScaleMode = canvas.ImageScaleFastest
+	img.SetMinSize(fyne.NewSize(200, 40))
+	v := &waveView{onSeek: onSeek, pic: newPane(img, false)}
 	v.ExtendBaseWidget(v)
 	return v
 }
@@ -193,4 +193,4 @@ func (v *waveView) Tapped(e *fyne.PointEvent) {
 	v.onSeek(time.Duration(min(max(t, 0), v.durNS-1)))
 }
 
-func (v *waveView) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(v.img) }
+func (v *waveView) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(v.pic.img) }
