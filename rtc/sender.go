@@ -3,6 +3,8 @@ package rtc
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -83,8 +85,13 @@ func newTrackSender(track *webrtc.TrackLocalStaticRTP) *trackSender {
 		errs: newErrRing(sendErrWindow), longErrs: newErrRing(sendErrKeep)}
 }
 
-// run writes batches in order, each at its absolute deadline.
-func (t *trackSender) run(ctx context.Context, clock engine.Clock) {
+// run writes batches in order, each at its absolute deadline, on a
+// thread of its own at real-time priority where allowed (priority_linux.go).
+func (t *trackSender) run(ctx context.Context, clock engine.Clock, log *slog.Logger) {
+	runtime.LockOSThread() // never unlocked: the thread ends with run
+	if err := raiseSendPriority(); err != nil {
+		log.Debug("sender keeps ordinary priority", "err", err)
+	}
 	for {
 		var b *batch
 		select {

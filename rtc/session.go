@@ -216,8 +216,8 @@ func NewSession(cfg Config) (*Session, error) {
 	s.wg.Add(4)
 	go func() { defer s.wg.Done(); s.encodeVideo(ve) }()
 	go func() { defer s.wg.Done(); s.encodeAudio(ae) }()
-	go func() { defer s.wg.Done(); s.video.run(ctx, s.clock) }()
-	go func() { defer s.wg.Done(); s.audio.run(ctx, s.clock) }()
+	go func() { defer s.wg.Done(); s.video.run(ctx, s.clock, s.log) }()
+	go func() { defer s.wg.Done(); s.audio.run(ctx, s.clock, s.log) }()
 	return s, nil
 }
 
