@@ -13,14 +13,19 @@ import (
 // switch keeps Now continuous (an offset absorbs the difference), so the
 // loop's absolute deadlines stay valid across it.
 type switchClock struct {
-	mu      sync.Mutex
-	cur     engine.Clock
-	offset  time.Duration // added to cur.Now()
-	changed chan struct{} // closed at each switch to wake sleepers
+	mu     sync.Mutex
+	cur    engine.Clock
+	offset time.Duration // added to cur.Now()
+	// epoch ends at the next switch, waking sleepers (without a goroutine
+	// per sleep: the loop sleeps 80 times a second, paused or not).
+	epoch    context.Context
+	endEpoch context.CancelFunc
 }
 
 func newSwitchClock(c engine.Clock) *switchClock {
-	return &switchClock{cur: c, changed: make(chan struct{})}
+	s := &switchClock{cur: c}
+	s.epoch, s.endEpoch = context.WithCancel(context.Background())
+	return s
 }
 
 func (s *switchClock) Now() time.Duration {
@@ -42,8 +47,8 @@ func (s *switchClock) Switch(c engine.Clock) {
 	}
 	now := s.cur.Now() + s.offset
 	s.cur, s.offset = c, now-c.Now()
-	close(s.changed)
-	s.changed = make(chan struct{})
+	s.endEpoch()
+	s.epoch, s.endEpoch = context.WithCancel(context.Background())
 }
 
 // Current is the clock in use.
@@ -56,24 +61,15 @@ func (s *switchClock) Current() engine.Clock {
 func (s *switchClock) SleepUntil(ctx context.Context, t time.Duration) error {
 	for {
 		s.mu.Lock()
-		c, off, changed := s.cur, s.offset, s.changed
+		c, off, epoch := s.cur, s.offset, s.epoch
 		s.mu.Unlock()
 		sctx, cancel := context.WithCancel(ctx)
-		go func() {
-			select {
-			case <-changed:
-				cancel()
-			case <-sctx.Done():
-			}
-		}()
+		stop := context.AfterFunc(epoch, cancel)
 		err := c.SleepUntil(sctx, t-off)
+		stop()
 		cancel()
-		select {
-		case <-changed:
-			if ctx.Err() == nil {
-				continue // re-sleep on the new clock
-			}
-		default:
+		if epoch.Err() != nil && ctx.Err() == nil {
+			continue // switched: re-sleep on the new clock
 		}
 		return err
 	}
