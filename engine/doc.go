@@ -49,7 +49,9 @@
 // looks for commands before every item it hands over, and hands the sound
 // over one chunk and the fade later than the pictures (LoopConfig.Lead),
 // so K is the first frame not yet handed over: from the call, a cut takes
-// at most one frame plus the lead.
+// at most one frame plus the lead. While the play head is paused with
+// nothing queued, LoopConfig.HeldBatch hands items over up to that much
+// early, and a command given then takes up to HeldBatch longer.
 //
 // # Live segments
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -31,6 +32,13 @@ type LoopConfig struct {
 	// wrong size) and no idle clip is set; it must be Width×Height. nil: a
 	// plain dark frame.
 	Idle *image.YCbCr
+	// HeldBatch, while the play head is paused and the queue is empty (the
+	// same frame and silence go out), hands over every item due within
+	// HeldBatch of the last wake-up at once: a paused window then wakes
+	// about 1/HeldBatch times a second instead of 80 (each wake-up costs
+	// its context switches: bench/README.md, "Window"). A command given
+	// meanwhile acts up to HeldBatch later. 0: every item at its own time.
+	HeldBatch time.Duration
 }
 
 // CutFade is how long the outgoing sound fades out before a cut.
@@ -190,6 +198,7 @@ func (l *Loop) run(ctx context.Context, limit int64) error {
 	clk, rate, lead := l.cfg.Clock, l.cfg.Rate, l.cfg.Lead
 	lag := l.audioLag()
 	l.t0 = clk.Now() - time.Duration(min(rate.FrameNS(l.nextK), l.nextN*ChunkNS))
+	wokeAt := time.Duration(math.MinInt64 / 2) // no batch before the first wake-up
 	for {
 		videoNS, audioNS := rate.FrameNS(l.nextK), l.nextN*ChunkNS
 		videoOK, audioOK := limit < 0 || videoNS < limit, limit < 0 || audioNS < limit
@@ -209,9 +218,10 @@ func (l *Loop) run(ctx context.Context, limit int64) error {
 		due := max(deadline-itemLead, l.t0) // nothing is due before the run began
 		now := clk.Now()
 		err := ctx.Err()
-		if now < due && err == nil {
+		if now < due && err == nil && !(due <= wokeAt+l.cfg.HeldBatch && l.held()) {
 			err = clk.SleepUntil(ctx, due)
 			now = clk.Now()
+			wokeAt = now
 		}
 		if err != nil {
 			l.catchUpAudio()
@@ -230,6 +240,17 @@ func (l *Loop) run(ctx context.Context, limit int64) error {
 			l.emitAudio(n, deadline, now-due)
 		}
 	}
+}
+
+// held is whether what goes out is the paused play head's frame and
+// silence, with nothing queued to cut in (LoopConfig.HeldBatch).
+func (l *Loop) held() bool {
+	if l.cfg.HeldBatch <= 0 {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.head.state == headPaused && len(l.queue) == 0 && len(l.active) == 0
 }
 
 // audioLag is how much later than a picture the sound of the same media

@@ -963,3 +963,53 @@ func TestLoopCountsOnlyWhilePlaying(t *testing.T) {
 		}
 	}
 }
+
+// HeldBatch: while the play head is paused, items go out in batches (never
+// late, at most HeldBatch early, far fewer wake-ups); playing, or with
+// HeldBatch 0, each at its own time.
+func TestHeldBatch(t *testing.T) {
+	const lead, batch = 100 * time.Millisecond, 50 * time.Millisecond
+	for _, c := range []struct {
+		name       string
+		batch      time.Duration
+		pause      bool
+		maxWakeUps int
+	}{
+		{"paused", batch, true, 21},        // 1 s in batches of 50 ms (+ the first)
+		{"playing", batch, false, 30 + 50}, // every item
+		{"paused, no batch", 0, true, 30 + 50},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			clk := NewFakeClock()
+			l := NewLoop(LoopConfig{Rate: Rate30, Width: 32, Height: 18, Clock: clk, Lead: lead, HeldBatch: c.batch})
+			l.Add(loopSeg(1, Rate30, 90, AudioRate, 32, 18))
+			l.Play()
+			if c.pause {
+				l.Pause()
+			}
+			at := &timeSink{clk: clk}
+			l.AddSink(at)
+			loopRunFor(t, l, time.Second)
+			if len(at.items) != 30+50 {
+				t.Fatalf("%d items", len(at.items))
+			}
+			wakeUps := map[time.Duration]bool{}
+			for _, v := range at.items {
+				itemLead := lead
+				if v.audio {
+					itemLead -= ChunkNS + CutFade
+				}
+				due := max(v.deadline-itemLead, 0)
+				early := due - v.handed
+				if early < 0 || early > c.batch || (!c.pause && early != 0) {
+					t.Fatalf("item at %d (audio %v): due %v, handed %v", v.media, v.audio, due, v.handed)
+				}
+				wakeUps[v.handed] = true
+			}
+			if len(wakeUps) > c.maxWakeUps || (c.batch > 0 && c.pause && len(wakeUps) < 15) {
+				t.Fatalf("%d wake-ups for 80 items, want at most %d", len(wakeUps), c.maxWakeUps)
+			}
+			t.Logf("%d wake-ups for 80 items", len(wakeUps))
+		})
+	}
+}
