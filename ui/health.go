@@ -19,9 +19,15 @@ import (
 // size, then every other frame) and the panel warns, before viewers see
 // freezes.
 const (
-	sendErrWarn   = 5 * time.Millisecond // send-time error p99 above this: warn
-	calmToRestore = 10                   // health checks without trouble before the preview is restored
-	troubleToWarn = 2                    // checks in a row with trouble before a warning (a window coming up stalls once)
+	sendErrWarn = 5 * time.Millisecond // send-time error p99 above this: warn
+	// The machine's cores this busy while a viewer watches: the preview
+	// gives way, not waiting for the stream to fall late (the senders run
+	// at real-time priority and rarely do; a viewer on the same machine,
+	// a browser, suffers first). Below machineCalm it may come back.
+	machineBusy   = 0.95
+	machineCalm   = 0.80
+	calmToRestore = 10 // health checks without trouble before the preview is restored
+	troubleToWarn = 2  // checks in a row with trouble before a warning (a window coming up stalls once)
 )
 
 var (
@@ -41,6 +47,7 @@ type health struct {
 	content   fyne.CanvasObject
 
 	cpu       cpuMeter
+	machine   func() (busy float64, known bool) // share of all cores busy since the last call
 	prev      healthCounts
 	calm      int
 	troubled  int // health checks in a row with trouble
@@ -56,6 +63,7 @@ type healthCounts struct {
 
 func newHealth() *health {
 	h := &health{badgeBG: canvas.NewRectangle(readyColour), badgeText: canvas.NewText("OFF AIR", badgeTextCol)}
+	h.machine = (&machineMeter{}).sample
 	h.badgeBG.CornerRadius = 4
 	h.badgeText.TextStyle.Bold = true
 	h.badgeText.TextSize = theme14
@@ -81,6 +89,7 @@ func (h *health) update(st rtc.SessionStats, streaming bool, viewers int, ls eng
 	// Not streaming: a line that does not change, so an idle window
 	// does not redraw it every second.
 	cpu := h.cpu.sample()
+	busy, known := h.machine()
 	line := "Not streaming"
 	now := healthCounts{skipped: ls.SkippedVideo, lateAudio: ls.LateAudio}
 	p99 := time.Duration(0)
@@ -106,6 +115,8 @@ func (h *health) update(st rtc.SessionStats, streaming bool, viewers int, ls eng
 		trouble = fmt.Sprintf("⚠ The machine cannot keep up\nlast second: %d sent late, %d dropped, %d not encoded", d.late, d.dropped, d.behind)
 	case streaming && viewers > 0 && p99 > sendErrWarn:
 		trouble = fmt.Sprintf("⚠ The machine is busy\npackets leave up to %.1f ms late (p99)", float64(p99)/1e6)
+	case streaming && viewers > 0 && known && busy >= machineBusy:
+		trouble = fmt.Sprintf("⚠ The machine is busy\nits cores are %.0f %% used", 100*busy)
 	}
 	if trouble == "" {
 		h.troubled = 0
@@ -117,7 +128,7 @@ func (h *health) update(st rtc.SessionStats, streaming bool, viewers int, ls eng
 		h.calm = 0
 		level = min(level+1, previewTrickle)
 		trouble += " · preview reduced"
-	case trouble == "":
+	case trouble == "" && (!streaming || !known || busy < machineCalm):
 		h.calm++
 		if h.calm >= calmToRestore && level > previewFull {
 			level--
@@ -155,6 +166,22 @@ func (h *health) setOnAir(streaming bool, viewers int) {
 		h.badgeText.Refresh()
 		h.badgeBG.Refresh()
 	}
+}
+
+// machineMeter turns the machine's CPU time into the share of all its
+// cores busy between samples.
+type machineMeter struct{ busy, total uint64 }
+
+func (m *machineMeter) sample() (float64, bool) {
+	busy, total, ok := machineCPU()
+	if !ok {
+		return 0, false
+	}
+	defer func() { m.busy, m.total = busy, total }()
+	if m.total == 0 || total <= m.total {
+		return 0, false
+	}
+	return float64(busy-m.busy) / float64(total-m.total), true
 }
 
 // cpuMeter turns the process's CPU time into a share of one core between
