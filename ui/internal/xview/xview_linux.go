@@ -119,8 +119,7 @@ func Dial(parent uintptr) (*Conn, error) {
 		return nil, errors.New("xview: the X screen is not 24-bit TrueColor")
 	}
 	c := &Conn{d: d, parent: C.Window(parent)}
-	c.gc = C.XCreateGC(d, c.parent, 0, nil)
-	if err := c.check("create a graphics context", func() {}); err != nil {
+	if err := c.check("create a graphics context", func() { c.gc = C.XCreateGC(d, c.parent, 0, nil) }); err != nil {
 		C.XCloseDisplay(d)
 		return nil, err
 	}
