@@ -244,7 +244,7 @@ func (m *mediaFlags) load(ctx context.Context, inputs []string) (*media, error) 
 func (md *media) newLoop(clock engine.Clock, loop bool) *engine.Loop {
 	l := engine.NewLoop(engine.LoopConfig{
 		Rate: md.rate, Width: md.size.X, Height: md.size.Y,
-		Clock: clock, Lead: rtc.EncodeLead, Idle: pattern.IdleCard(md.size.X, md.size.Y),
+		Clock: clock, Lead: rtc.EncodeLead, IdleLead: rtc.IdleEncodeLead, Idle: pattern.IdleCard(md.size.X, md.size.Y),
 	})
 	for _, s := range md.segs {
 		l.Add(s)

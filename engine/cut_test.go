@@ -90,3 +90,76 @@ func TestStoppedRunCatchesUpSound(t *testing.T) {
 		}
 	}
 }
+
+// While idle is on air the loop hands items over only IdleLead ahead, so a
+// segment queued as frame j is handed over goes on air at frame j+1, about
+// IdleLead away instead of Lead; then the lead is Lead again, the items
+// between handed over at once without counting as late, and once idle is
+// back it drops to IdleLead again. At 25, 30000/1001 and 60 fps, from the
+// idle picture and from an idle clip.
+func TestIdleLead(t *testing.T) {
+	const lead, idleLead = 100 * time.Millisecond, 40 * time.Millisecond
+	const lag = ChunkNS + CutFade
+	for _, out := range []Rate{Rate25, Rate2997, Rate60} {
+		for _, clip := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%v/clip%v", out, clip), func(t *testing.T) {
+				clk := NewFakeClock()
+				l := NewLoop(LoopConfig{Rate: out, Width: 32, Height: 18, Clock: clk, Lead: lead, IdleLead: idleLead})
+				rec, at := &loopRecSink{}, &timeSink{clk: clk}
+				l.AddSink(rec)
+				l.AddSink(at)
+				var idle *Segment
+				if clip {
+					idle = loopSeg(1, out, 300, 10*AudioRate, 32, 18)
+					if err := l.SetIdle(idle); err != nil {
+						t.Fatal(err)
+					}
+				}
+				const j, frames = 40, 45
+				e := loopSeg(2, out, frames, int64(frames)*AudioRate*int64(out.Den)/int64(out.Num), 32, 18)
+				var id EntryID
+				var pushedAt time.Duration
+				l.AddSink(onFrame(j, func() { id, pushedAt = mustEnqueue(t, l, e, ModeQueue), clk.Now() }))
+				loopRunFor(t, l, 4*time.Second)
+
+				k1 := int64(j + 1 + frames)
+				checkSpans(t, rec, out, []span{
+					{seg: idle, id: 1, k0: 0, k1: j + 1, cut: clip},
+					{seg: e, id: 2, entry: id, k0: j + 1, k1: k1},
+					{seg: idle, id: 1, k0: k1, k1: -1},
+				})
+				checkRTP(t, rec, out)
+				start, end := time.Duration(out.FrameNS(j+1)), time.Duration(out.FrameNS(k1))
+				// Pushed as frame j went out, idle lead ahead of its deadline.
+				if want := idleLead + time.Duration(out.FrameNS(j+1)-out.FrameNS(j)); start-pushedAt != want {
+					t.Fatalf("pushed at %v, on air at %v: want the idle lead and a frame later (%v)", pushedAt, start, want)
+				}
+				for _, it := range at.items {
+					full := lead
+					if it.audio {
+						full -= lag
+					}
+					short, d := full-(lead-idleLead), it.deadline
+					want := time.Duration(-1)
+					switch {
+					case it.handed < pushedAt || d >= end: // idle: the short lead
+						want = max(d-short, 0)
+					case d >= start+lead && (d < end-lag || !it.audio): // the segment, caught up
+						want = d - full
+					}
+					if want >= 0 && it.handed != want {
+						t.Fatalf("item at %v (audio %v) handed over at %v, want %v", d, it.audio, it.handed, want)
+					}
+					// Else catching up at once (by when frame j+1 went out), or
+					// sound near the end (its lead follows the next picture's).
+					if hi := max(d-short, start-idleLead); it.handed > hi || it.handed < d-full {
+						t.Fatalf("item at %v (audio %v) handed over at %v, want from %v to %v", d, it.audio, it.handed, d-full, hi)
+					}
+				}
+				if st := l.Stats(); st.MaxLateness != 0 || st.LateAudio != 0 || st.SkippedVideo != 0 {
+					t.Fatalf("the change of lead counted as lateness: %+v", st)
+				}
+			})
+		}
+	}
+}

@@ -51,7 +51,10 @@
 // so K is the first frame not yet handed over: from the call, a cut takes
 // at most one frame plus the lead. While the play head is paused with
 // nothing queued, LoopConfig.HeldBatch hands items over up to that much
-// early, and a command given then takes up to HeldBatch longer.
+// early, and a command given then takes up to HeldBatch longer. While
+// idle is on air, LoopConfig.IdleLead hands items over with that shorter
+// lead, so a cut from idle takes at most one frame plus IdleLead; the
+// items up to the whole lead are then handed over at once.
 //
 // # Live segments
 //

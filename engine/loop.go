@@ -32,6 +32,13 @@ type LoopConfig struct {
 	// wrong size) and no idle clip is set; it must be Width×Height. nil: a
 	// plain dark frame.
 	Idle *image.YCbCr
+	// IdleLead, while the idle picture or idle clip is on air, hands items
+	// over only IdleLead (not Lead) before their deadline: a segment pushed
+	// then goes on air at the first frame not yet handed over, Lead −
+	// IdleLead sooner. Once something else is on air the lead is Lead
+	// again: the items between are handed over at once, and the encoder
+	// catches up on them. 0: Lead always; else ChunkNS+CutFade … Lead.
+	IdleLead time.Duration
 	// HeldBatch, while the play head is paused and the queue is empty (the
 	// same frame and silence go out), hands over every item due within
 	// HeldBatch of the last wake-up at once: a paused window then wakes
@@ -199,6 +206,9 @@ func (l *Loop) run(ctx context.Context, limit int64) error {
 	lag := l.audioLag()
 	l.t0 = clk.Now() - time.Duration(min(rate.FrameNS(l.nextK), l.nextN*ChunkNS))
 	wokeAt := time.Duration(math.MinInt64 / 2) // no batch before the first wake-up
+	// raisedAt is when the lead last went from IdleLead back to Lead: the
+	// items then due at once are not late.
+	raisedAt, wasIdle := time.Duration(math.MinInt64/2), false
 	for {
 		videoNS, audioNS := rate.FrameNS(l.nextK), l.nextN*ChunkNS
 		videoOK, audioOK := limit < 0 || videoNS < limit, limit < 0 || audioNS < limit
@@ -213,6 +223,17 @@ func (l *Loop) run(ctx context.Context, limit int64) error {
 		}
 		for l.planned < mediaNS/ChunkNS {
 			l.beginChunk(l.planned + 1)
+		}
+		if l.cfg.IdleLead > 0 {
+			// Both kinds of item shift alike, so the sound still never
+			// reaches past the first picture not yet handed over.
+			idle := l.runAt(l.nextK).idle()
+			if idle {
+				itemLead -= lead - l.cfg.IdleLead
+			} else if wasIdle {
+				raisedAt = clk.Now()
+			}
+			wasIdle = idle
 		}
 		deadline := l.t0 + time.Duration(mediaNS)
 		due := max(deadline-itemLead, l.t0) // nothing is due before the run began
@@ -229,15 +250,16 @@ func (l *Loop) run(ctx context.Context, limit int64) error {
 		}
 		l.retire()
 		l.beginChunk(l.planned) // act on what was asked since the last item
+		late := now - max(due, raisedAt)
 		if isVideo {
 			k := l.nextK
 			l.nextK++
 			skip := now >= l.t0+time.Duration(rate.FrameNS(k+1))
-			l.emitVideo(k, deadline, now-due, skip)
+			l.emitVideo(k, deadline, late, skip)
 		} else {
 			n := l.nextN
 			l.nextN++
-			l.emitAudio(n, deadline, now-due)
+			l.emitAudio(n, deadline, late)
 		}
 	}
 }
@@ -292,6 +314,9 @@ func (l *Loop) start() error {
 	}
 	if c.Lead < 0 {
 		return fmt.Errorf("loop: lead %v: must not be negative", c.Lead)
+	}
+	if lag := l.audioLag(); c.IdleLead != 0 && (c.IdleLead < lag || c.IdleLead > c.Lead) {
+		return fmt.Errorf("loop: idle lead %v: must be 0 or from %v to the lead (%v)", c.IdleLead, lag, c.Lead)
 	}
 	l.running = true
 	return nil

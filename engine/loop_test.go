@@ -733,6 +733,8 @@ func TestLoopConfigErrors(t *testing.T) {
 		{Rate: Rate{30, 0}, Clock: NewFakeClock()},
 		{Rate: Rate30, Width: -1, Height: 10, Clock: NewFakeClock()},
 		{Rate: Rate30, Lead: -time.Second, Clock: NewFakeClock()},
+		{Rate: Rate30, Lead: 100 * time.Millisecond, IdleLead: 10 * time.Millisecond, Clock: NewFakeClock()}, // under the sound's lag
+		{Rate: Rate30, Lead: 100 * time.Millisecond, IdleLead: 200 * time.Millisecond, Clock: NewFakeClock()},
 	} {
 		if err := NewLoop(cfg).RunFor(context.Background(), time.Second); err == nil {
 			t.Errorf("config %+v accepted", cfg)

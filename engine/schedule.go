@@ -57,6 +57,9 @@ type run struct {
 // playing reports whether r is playback, for the lateness counters.
 func (r *run) playing() bool { return r.kind != runIdle && r.hold == holdNone }
 
+// idle is whether r shows the idle picture or the idle clip.
+func (r *run) idle() bool { return r.kind == runIdle || r.kind == runIdleClip }
+
 // audio is what r plays, nil when silent.
 func (r *run) audio() Audio {
 	if r.hold != holdNone || r.seg == nil {

@@ -14,7 +14,8 @@ import (
 // ended everything pushed finishes and is released. Commands are given
 // mid-run, as the next frame is handed over, with no lead or with the
 // encoder's (then the sound lags the pictures: see "Cuts"), and with or
-// without the window's batches while paused (LoopConfig.HeldBatch).
+// without the window's batches while paused (LoopConfig.HeldBatch), and
+// with or without serve's short lead while idle (LoopConfig.IdleLead).
 func FuzzLoopCommands(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
 	f.Add([]byte{3, 3, 9, 9, 9, 15, 4, 10, 10, 15, 12, 15, 8, 15, 2, 15})
@@ -26,7 +27,11 @@ func FuzzLoopCommands(f *testing.F) {
 		out := []Rate{Rate25, Rate2997, Rate60, Rate23976}[len(ops)%4]
 		lead := []time.Duration{0, 100 * time.Millisecond}[len(ops)/4%2]
 		batch := []time.Duration{0, 50 * time.Millisecond}[len(ops)/8%2] // the window's, while paused
-		l := NewLoop(LoopConfig{Rate: out, Width: 32, Height: 18, Clock: NewFakeClock(), Lead: lead, HeldBatch: batch})
+		var idleLead time.Duration                                       // serve's, while idle is on air
+		if lead > 0 && len(ops)/16%2 == 1 {
+			idleLead = 40 * time.Millisecond
+		}
+		l := NewLoop(LoopConfig{Rate: out, Width: 32, Height: 18, Clock: NewFakeClock(), Lead: lead, HeldBatch: batch, IdleLead: idleLead})
 		ts := &stampSink{out: out}
 		l.AddSink(ts)
 		var pending []func()

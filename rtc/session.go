@@ -40,6 +40,11 @@ const (
 // 720p frame and still write it at the deadline.
 const EncodeLead = 100 * time.Millisecond
 
+// IdleEncodeLead is the lead (engine.LoopConfig.IdleLead) while idle is on
+// air: still several times a 720p frame's encode, and a segment pushed
+// then goes on air 50 ms sooner (bench/README.md, "Live ingest").
+const IdleEncodeLead = 50 * time.Millisecond
+
 // keyframeGap is the least time between keyframes forced by PLI/FIR: a
 // viewer on a lossy path asks often, and every keyframe costs the others.
 const keyframeGap = 500 * time.Millisecond

@@ -107,8 +107,11 @@ func quantiles(b *testing.B, what string, ds []time.Duration) {
 // 50 times, each with nothing queued, and measures from the request's
 // last byte to the segment's first RTP packet, split at the 201 (the
 // server done reading and queueing; then the loop's cut and the encode
-// lead); and, separately, from the last byte to the 201 per media second
-// of the same as an H.264/AAC MP4 (decoded through ffmpeg).
+// lead); the send-time error of every item written from the last byte
+// to 200 ms after the segment's first picture (across the cut, where the
+// loop hands over at once what the idle lead left: engine.LoopConfig's
+// IdleLead); and, separately, from the last byte to the 201 per media
+// second of the same as an H.264/AAC MP4 (decoded through ffmpeg).
 // Run: go test -run XXX -bench PushToAir -benchtime 1x ./rtc/share/
 func BenchmarkPushToAir(b *testing.B) {
 	const pushes = 50
@@ -117,7 +120,7 @@ func BenchmarkPushToAir(b *testing.B) {
 	body, ct := multipartBody(c.y4m(), c.wav(), false)
 	data, _ := io.ReadAll(body)
 	for b.Loop() {
-		var toAir, to201, after201 []time.Duration
+		var toAir, to201, after201, sendErr []time.Duration
 		for range pushes {
 			lb := &lastByte{r: bytes.NewReader(data)}
 			req, _ := http.NewRequest("POST", r.url+"segments", lb)
@@ -140,11 +143,21 @@ func BenchmarkPushToAir(b *testing.B) {
 			toAir = append(toAir, at.Sub(lb.at))
 			to201 = append(to201, answered.Sub(lb.at))
 			after201 = append(after201, at.Sub(answered))
+			time.Sleep(200 * time.Millisecond)
+			video, audio, _ := r.sent.snapshot()
+			for _, it := range append(video, audio...) {
+				if it.Wall.After(lb.at) {
+					sendErr = append(sendErr, it.Wrote-it.Deadline)
+				}
+			}
 			r.backToIdle(b)
 		}
 		quantiles(b, "y4m-last-byte-to-rtp", toAir)
 		quantiles(b, "y4m-last-byte-to-201", to201)
 		quantiles(b, "y4m-201-to-rtp", after201)
+		quantiles(b, "send-error-at-push", sendErr)
+		slices.Sort(sendErr)
+		b.ReportMetric(float64(sendErr[len(sendErr)*99/100])/1e6, "send-error-at-push-p99-ms")
 
 		ffmpeg, err := exec.LookPath("ffmpeg")
 		if err != nil {

@@ -31,7 +31,7 @@ func TestBrowserLivePushPlaysWithoutFreezes(t *testing.T) {
 	// Between segments (under -race the producer is slower than real
 	// time) the idle picture shows: a pattern frame, not the dark idle
 	// card, so that the check for a black picture stays meaningful.
-	loop := engine.NewLoop(engine.LoopConfig{Rate: engine.Rate30, Width: w, Height: h, Clock: clock, Lead: rtc.EncodeLead,
+	loop := engine.NewLoop(engine.LoopConfig{Rate: engine.Rate30, Width: w, Height: h, Clock: clock, Lead: rtc.EncodeLead, IdleLead: rtc.IdleEncodeLead,
 		Idle: clips[0].frames[1]})
 	pr, pw := io.Pipe()
 	serveCtx, stop := context.WithCancel(context.Background())

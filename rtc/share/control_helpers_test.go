@@ -178,7 +178,7 @@ func newCtlRig(t testing.TB, o rigOpt) *ctlRig {
 		o.budget = 1 << 30
 	}
 	r := &ctlRig{clock: engine.NewWallClock(), store: engine.NewFrameStore(o.budget), sent: &sentRec{}, heard: &beepSink{}}
-	r.loop = engine.NewLoop(engine.LoopConfig{Rate: o.rate, Width: o.w, Height: o.h, Clock: r.clock, Lead: rtc.EncodeLead,
+	r.loop = engine.NewLoop(engine.LoopConfig{Rate: o.rate, Width: o.w, Height: o.h, Clock: r.clock, Lead: rtc.EncodeLead, IdleLead: rtc.IdleEncodeLead,
 		Idle: pattern.IdleCard(o.w, o.h)})
 	r.loop.AddSink(r.heard)
 	if o.session {
