@@ -19,7 +19,7 @@ func PlayLoop(ctx context.Context, loop *engine.Loop, sess *Session, d time.Dura
 	finished := make(chan struct{})
 	loop.Play()
 	go func() {
-		ran <- loop.Run(runCtx)
+		ran <- RunLoop(runCtx, loop)
 		close(finished)
 	}()
 	var timer *time.Timer

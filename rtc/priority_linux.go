@@ -4,20 +4,25 @@ package rtc
 
 import "golang.org/x/sys/unix"
 
-// senderPriority is the real-time priority a sender thread asks for: low
-// among real-time threads (audio servers use 20 and up), above every
-// ordinary one.
-const senderPriority = 5
+// Real-time priorities asked for: low among real-time threads (audio
+// servers use 20 and up), above every ordinary one. The senders, whose
+// deadlines are the wire's, come before the loop, which works a lead
+// ahead of them.
+const (
+	senderPriority = 5
+	loopPriority   = 4
+)
 
-// raiseSendPriority schedules the calling thread first (SCHED_FIFO). A
-// sender woken at a deadline then takes a core from any ordinary thread
+// raisePriority schedules the calling thread first (SCHED_FIFO at prio).
+// A thread woken at a deadline then takes a core from any ordinary thread
 // at once (a browser decoding on the same two cores, the window drawing)
-// instead of waiting for its time slice. It runs for tens of µs per item
-// and sleeps in between, so it cannot starve anything. The caller has
-// locked its goroutine to the thread. Without the privilege
-// (CAP_SYS_NICE, or an RLIMIT_RTPRIO above senderPriority, as rtkit or
-// limits.conf grant to audio programs) the thread stays as it was.
-func raiseSendPriority() error {
+// instead of waiting for its time slice. The threads raised work for a
+// few per cent of a core in short bursts and sleep in between, so they
+// cannot starve anything. The caller has locked its goroutine to the
+// thread. Without the privilege (CAP_SYS_NICE, or an RLIMIT_RTPRIO of at
+// least prio, as rtkit or limits.conf grant to audio programs) the thread
+// stays as it was.
+func raisePriority(prio int) error {
 	return unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO,
-		Priority: senderPriority}, 0)
+		Priority: uint32(prio)}, 0)
 }

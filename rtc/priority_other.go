@@ -4,6 +4,10 @@ package rtc
 
 import "errors"
 
-// raiseSendPriority is Linux only; elsewhere senders keep the ordinary
-// priority.
-func raiseSendPriority() error { return errors.New("real-time priority is asked for on Linux only") }
+// Real-time priority is asked for on Linux only (priority_linux.go).
+const (
+	senderPriority = 5
+	loopPriority   = 4
+)
+
+func raisePriority(int) error { return errors.New("real-time priority is asked for on Linux only") }

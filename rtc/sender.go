@@ -89,7 +89,7 @@ func newTrackSender(track *webrtc.TrackLocalStaticRTP) *trackSender {
 // thread of its own at real-time priority where allowed (priority_linux.go).
 func (t *trackSender) run(ctx context.Context, clock engine.Clock, log *slog.Logger) {
 	runtime.LockOSThread() // never unlocked: the thread ends with run
-	if err := raiseSendPriority(); err != nil {
+	if err := raisePriority(senderPriority); err != nil {
 		log.Debug("sender keeps ordinary priority", "err", err)
 	}
 	for {

@@ -110,7 +110,7 @@ func (p *player) runLoop(l *engine.Loop, at time.Duration) {
 		if at > 0 && p.clock.SleepUntil(ctx, at) != nil {
 			return
 		}
-		if err := l.Run(ctx); err != nil && ctx.Err() == nil {
+		if err := rtc.RunLoop(ctx, l); err != nil && ctx.Err() == nil {
 			p.run.log.Error("loop stopped", "err", err)
 		}
 	})

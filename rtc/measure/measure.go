@@ -150,7 +150,7 @@ func Run(ctx context.Context, loop *engine.Loop, opt Options) (avsync.Report, er
 	runCtx, stopLoop := context.WithCancel(ctx)
 	loopDone := make(chan error, 1)
 	loop.Play()
-	go func() { loopDone <- loop.Run(runCtx) }()
+	go func() { loopDone <- rtc.RunLoop(runCtx, loop) }()
 	defer func() { stopLoop(); <-loopDone }()
 	var pg *watchedPage
 	if opt.LiveKit != nil {

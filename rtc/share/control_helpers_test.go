@@ -197,7 +197,7 @@ func newCtlRig(t testing.TB, o rigOpt) *ctlRig {
 	if o.run {
 		ctx, stop := context.WithCancel(context.Background())
 		done := make(chan error, 1)
-		go func() { done <- r.loop.Run(ctx) }()
+		go func() { done <- rtc.RunLoop(ctx, r.loop) }() // as serve runs it
 		t.Cleanup(func() { stop(); <-done })
 	}
 	copt := ControlOptions{Rate: o.rate, Size: image.Pt(o.w, o.h), Store: r.store, TempDir: t.TempDir()}

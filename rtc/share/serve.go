@@ -121,7 +121,7 @@ func serveWithHook(ctx context.Context, loop *engine.Loop, opt ServeOptions, sta
 		ctx, cancel = context.WithTimeout(ctx, opt.Duration)
 		defer cancel()
 	}
-	err = loop.Run(ctx)
+	err = rtc.RunLoop(ctx, loop)
 	viewers = sess.Viewers()
 	if err == nil || (ctx.Err() != nil && errors.Is(err, ctx.Err())) {
 		return nil // duration over or interrupted: the normal ends

@@ -62,7 +62,7 @@ func NewRig(t testing.TB, w, h int, patternDur time.Duration, opts ...func(*rtc.
 func (r *Rig) Run(t testing.TB) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); _ = r.Loop.Run(ctx) }()
+	go func() { defer close(done); _ = rtc.RunLoop(ctx, r.Loop) }() // as the commands run it
 	return func() { cancel(); <-done }
 }
 
@@ -163,7 +163,7 @@ func StreamPattern(tb testing.TB, w, h int, opts ...func(*rtc.Config)) (*engine.
 	tb.Cleanup(loop.AddSink(sess))
 	runCtx, stop := context.WithCancel(context.Background())
 	loopDone := make(chan error, 1)
-	go func() { loopDone <- loop.Run(runCtx) }()
+	go func() { loopDone <- rtc.RunLoop(runCtx, loop) }()
 	tb.Cleanup(func() { stop(); <-loopDone })
 	return loop, sess
 }

@@ -1,0 +1,23 @@
+package rtc
+
+import (
+	"context"
+	"runtime"
+
+	"segcast/engine"
+)
+
+// RunLoop runs loop until ctx ends (engine.Loop.Run) on a thread of its
+// own at real-time priority, just below the senders', where allowed
+// (priority_linux.go): on a busy machine an ordinary loop thread waited
+// for a core long enough to hand frames over after their deadline
+// (bench/README.md, "Window"). Elsewhere it runs as an ordinary thread.
+func RunLoop(ctx context.Context, loop *engine.Loop) error {
+	ran := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		_ = raisePriority(loopPriority)
+		ran <- loop.Run(ctx)
+	}()
+	return <-ran
+}
