@@ -4,15 +4,6 @@ package rtc
 
 import "golang.org/x/sys/unix"
 
-// Real-time priorities asked for: low among real-time threads (audio
-// servers use 20 and up), above every ordinary one. The senders, whose
-// deadlines are the wire's, come before the loop, which works a lead
-// ahead of them.
-const (
-	senderPriority = 5
-	loopPriority   = 4
-)
-
 // raisePriority schedules the calling thread first (SCHED_FIFO at prio).
 // A thread woken at a deadline then takes a core from any ordinary thread
 // at once (a browser decoding on the same two cores, the window drawing)

@@ -7,6 +7,15 @@ import (
 	"segcast/engine"
 )
 
+// Real-time priorities asked for (raisePriority): low among real-time
+// threads (audio servers use 20 and up), above every ordinary one. The
+// senders, whose deadlines are the wire's, come before the loop, which
+// works a lead ahead of them.
+const (
+	senderPriority = 5
+	loopPriority   = 4
+)
+
 // RunLoop runs loop until ctx ends (engine.Loop.Run) on a thread of its
 // own at real-time priority, just below the senders', where allowed
 // (priority_linux.go): on a busy machine an ordinary loop thread waited
