@@ -18,9 +18,10 @@ const (
 
 // RunLoop runs loop until ctx ends (engine.Loop.Run) on a thread of its
 // own at real-time priority, just below the senders', where allowed
-// (priority_linux.go): on a busy machine an ordinary loop thread waited
-// for a core long enough to hand frames over after their deadline
-// (bench/README.md, "Window"). Elsewhere it runs as an ordinary thread.
+// (priority_linux.go), so that the window drawing or a browser on the
+// same cores does not keep it from handing items over a lead ahead
+// (bench/README.md, "Window"; it does not stop every stall seen there).
+// Elsewhere it runs as an ordinary thread.
 func RunLoop(ctx context.Context, loop *engine.Loop) error {
 	ran := make(chan error, 1)
 	go func() {
