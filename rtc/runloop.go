@@ -25,8 +25,12 @@ const (
 func RunLoop(ctx context.Context, loop *engine.Loop) error {
 	ran := make(chan error, 1)
 	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		_ = raisePriority(loopPriority)
+		runtime.LockOSThread() // kept while raised: the thread ends with the goroutine
+		if raisePriority(loopPriority) != nil {
+			// Not real-time: a locked thread would only add a hand-over
+			// to every wake-up.
+			runtime.UnlockOSThread()
+		}
 		ran <- loop.Run(ctx)
 	}()
 	return <-ran
