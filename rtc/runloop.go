@@ -21,7 +21,7 @@ const (
 // (priority_linux.go), so that the window drawing or a browser on the
 // same cores does not keep it from handing items over a lead ahead
 // (bench/README.md, "Window"; it does not stop every stall seen there).
-// Elsewhere it runs as an ordinary thread.
+// Where it is refused, the loop runs as an ordinary goroutine.
 func RunLoop(ctx context.Context, loop *engine.Loop) error {
 	ran := make(chan error, 1)
 	go func() {
