@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -157,35 +158,73 @@ func TestMeasureAudioOffsetHookInChromium(t *testing.T) {
 		t.Skip("about a minute of streaming to Chromium")
 	}
 	for i, inj := range []time.Duration{0, 80 * time.Millisecond} {
-		r, dir := measureRun(t, inj)
-		if i == 0 {
-			checkReportFiles(t, dir)
-		}
-		checkRows(t, r, true)
-		want := float64(inj) / float64(time.Millisecond)
-		content := medianOf(r.Measurements, func(m avsync.Measurement) float64 {
-			return float64(m.OffsetMS) - float64(m.TimelineMS)
+		untilAccurate(t, fmt.Sprintf("injected %+v", inj), func(attempt int) (misses []string) {
+			r, dir := measureRun(t, inj)
+			if i == 0 && attempt == 1 {
+				checkReportFiles(t, dir)
+			}
+			checkRows(t, r, true)
+			want := float64(inj) / float64(time.Millisecond)
+			content := medianOf(r.Measurements, func(m avsync.Measurement) float64 {
+				return float64(m.OffsetMS) - float64(m.TimelineMS)
+			})
+			tl := medianOf(r.Measurements, func(m avsync.Measurement) float64 { return float64(m.TimelineMS) })
+			t.Logf("injected %+.0f ms through LoopConfig.AudioOffset: content offset %+.1f ms (raw median %+.1f, timeline %+.1f)",
+				want, content, float64(r.Offset.Median), tl)
+			if math.IsNaN(content) || math.Abs(content-want) > injectTolerance {
+				misses = append(misses, fmt.Sprintf("content offset %+.1f ms, want %+.0f ± %.0f", content, want, injectTolerance))
+			}
+			if want != 0 && math.Signbit(float64(r.Offset.Median)) != math.Signbit(want) {
+				misses = append(misses, fmt.Sprintf("raw median %+.1f ms has the wrong sign", float64(r.Offset.Median)))
+			}
+			// The trim works from timing alone: it must not have taken the
+			// content's offset for the tracks' (following it, it would
+			// have moved the tracks the injection apart), so they stand
+			// within 2 × injectTolerance of together. With nothing
+			// injected there is nothing to follow; how far the trim has
+			// converged 12 s after settling is not this test's business
+			// (one clean-clone CI run read +34 ms, its content offset
+			// −3.7 ms).
+			if want != 0 && math.Abs(tl) > 2*injectTolerance {
+				misses = append(misses, fmt.Sprintf("timeline offset median %+.1f ms: the trim followed the content", tl))
+			}
+			return misses
 		})
-		tl := medianOf(r.Measurements, func(m avsync.Measurement) float64 { return float64(m.TimelineMS) })
-		t.Logf("injected %+.0f ms through LoopConfig.AudioOffset: content offset %+.1f ms (raw median %+.1f, timeline %+.1f)",
-			want, content, float64(r.Offset.Median), tl)
-		if math.IsNaN(content) || math.Abs(content-want) > injectTolerance {
-			t.Errorf("injected %+v: content offset %+.1f ms, want %+.0f ± %.0f", inj, content, want, injectTolerance)
-		}
-		if want != 0 && math.Signbit(float64(r.Offset.Median)) != math.Signbit(want) {
-			t.Errorf("injected %+v: raw median %+.1f ms has the wrong sign", inj, float64(r.Offset.Median))
-		}
-		// The trim works from timing alone: it must not have taken the
-		// content's offset for the tracks' (following it, it would have
-		// moved the tracks the injection apart), so they stand within
-		// 2 × injectTolerance of together. With nothing injected there
-		// is nothing to follow; how far the trim has converged 12 s after
-		// settling is not this test's business (one clean-clone CI run
-		// read +34 ms, its content offset −3.7 ms).
-		if want != 0 && math.Abs(tl) > 2*injectTolerance {
-			t.Errorf("injected %+v: timeline offset median %+.1f ms: the trim followed the content", inj, tl)
-		}
 	}
+}
+
+// measureAttempts is how many connections an accuracy check may take.
+// Chrome shows a flash on a 60 Hz vsync, and where a stream's frames meet
+// the vsyncs near a boundary, its rows flip a display frame (16.7 ms)
+// back and forth, more often when the shared host steals time: a median
+// of 8–12 rows then misses by a display frame (CI saw −69.7 ms for −80,
+// row pairs exactly 80.2 or 63.5 apart). A fresh connection meets the
+// vsyncs at a fresh phase; a measurement that is wrong misses in every
+// one.
+const measureAttempts = 2
+
+// untilAccurate runs measure, which makes one measurement in a fresh
+// connection and returns what it found out of tolerance, until an attempt
+// finds nothing or measureAttempts have missed; then the test fails with
+// every attempt's misses. Other checks inside measure fail the test
+// directly, attempt or not.
+func untilAccurate(t *testing.T, what string, measure func(attempt int) []string) {
+	t.Helper()
+	var all []string
+	for attempt := 1; attempt <= measureAttempts; attempt++ {
+		misses := measure(attempt)
+		if len(misses) == 0 {
+			if attempt > 1 {
+				t.Logf("%s: attempt %d within tolerance after %d missed: %s", what, attempt, attempt-1, strings.Join(all, "; "))
+			}
+			return
+		}
+		for _, m := range misses {
+			all = append(all, fmt.Sprintf("attempt %d: %s", attempt, m))
+		}
+		t.Logf("%s: attempt %d missed: %s", what, attempt, strings.Join(misses, "; "))
+	}
+	t.Errorf("%s: every attempt missed:\n  %s", what, strings.Join(all, "\n  "))
 }
 
 // medianOf is the median of f over rows (NaN for none).
@@ -240,44 +279,46 @@ func TestMeasureCycledOffsetInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("about 40 s of streaming to Chromium")
 	}
-	seg := pattern.New(rtctest.BrowserW, rtctest.BrowserH, engine.Rate30, time.Minute)
-	seg.Audio = &cycledBeeps{rate: engine.Rate30, samples: seg.Audio.Len()}
-	// Trim off: it may move the picture a display frame between the rows
-	// compared; that it leaves content offsets alone is the hook test's.
-	// Twice the usual rows: about 8 per injection.
-	r, _ := measureSegment(t, 0, seg, false, 2*measureFor)
-	checkRows(t, r, false)
-	shiftOf := func(m avsync.Measurement) time.Duration { return cycleShifts[(m.FlashIndex/30)%3] }
-	gap := medianOf(r.Measurements, func(m avsync.Measurement) float64 {
-		return float64(m.OffsetMS-m.TimelineMS) - float64(shiftOf(m))/float64(time.Millisecond)
-	})
-	t.Logf("offset − injection − timeline estimate: median %+.1f ms", gap)
-	if !(math.Abs(gap) <= timelineTolerance) {
-		t.Errorf("timeline estimate is %+.1f ms from the flash/beep offset less the injection, want within ±%.0f", gap, timelineTolerance)
-	}
-	// Each injection against the rows with none, as content offsets (each
-	// row's flash/beep offset less the page's timing-only estimate, as in
-	// TestMeasureAudioOffsetHookInChromium): a row's raw offset also moves
-	// with the display frame Chrome shows the flash on (16.7 ms steps back
-	// and forth between rows; CI saw five of eight row pairs a step
-	// apart), which the estimate sees too.
-	content := func(inj time.Duration) float64 {
-		return medianOf(r.Measurements, func(m avsync.Measurement) float64 {
-			if shiftOf(m) != inj {
-				return math.NaN()
-			}
-			return float64(m.OffsetMS) - float64(m.TimelineMS)
+	untilAccurate(t, "cycled injections", func(int) (misses []string) {
+		seg := pattern.New(rtctest.BrowserW, rtctest.BrowserH, engine.Rate30, time.Minute)
+		seg.Audio = &cycledBeeps{rate: engine.Rate30, samples: seg.Audio.Len()}
+		// Trim off: it may move the picture a display frame between the
+		// rows compared; that it leaves content offsets alone is the hook
+		// test's. Twice the usual rows: about 8 per injection.
+		r, _ := measureSegment(t, 0, seg, false, 2*measureFor)
+		checkRows(t, r, false)
+		shiftOf := func(m avsync.Measurement) time.Duration { return cycleShifts[(m.FlashIndex/30)%3] }
+		gap := medianOf(r.Measurements, func(m avsync.Measurement) float64 {
+			return float64(m.OffsetMS-m.TimelineMS) - float64(shiftOf(m))/float64(time.Millisecond)
 		})
-	}
-	base := content(0)
-	for _, inj := range cycleShifts[1:] {
-		want := float64(inj) / float64(time.Millisecond)
-		got := content(inj) - base
-		t.Logf("injected %+.0f ms: content offset moved %+.1f ms", want, got)
-		if math.IsNaN(got) || math.Abs(got-want) > injectTolerance {
-			t.Errorf("injected %+.0f ms: measured %+.1f ms, want %+.0f ± %.0f", want, got, want, injectTolerance)
+		t.Logf("offset − injection − timeline estimate: median %+.1f ms", gap)
+		if !(math.Abs(gap) <= timelineTolerance) {
+			misses = append(misses, fmt.Sprintf("timeline estimate is %+.1f ms from the flash/beep offset less the injection, want within ±%.0f", gap, timelineTolerance))
 		}
-	}
+		// Each injection against the rows with none, as content offsets
+		// (each row's flash/beep offset less the page's timing-only
+		// estimate, as in TestMeasureAudioOffsetHookInChromium): a row's
+		// raw offset also moves with the display frame Chrome shows the
+		// flash on, which the estimate sees too.
+		content := func(inj time.Duration) float64 {
+			return medianOf(r.Measurements, func(m avsync.Measurement) float64 {
+				if shiftOf(m) != inj {
+					return math.NaN()
+				}
+				return float64(m.OffsetMS) - float64(m.TimelineMS)
+			})
+		}
+		base := content(0)
+		for _, inj := range cycleShifts[1:] {
+			want := float64(inj) / float64(time.Millisecond)
+			got := content(inj) - base
+			t.Logf("injected %+.0f ms: content offset moved %+.1f ms", want, got)
+			if math.IsNaN(got) || math.Abs(got-want) > injectTolerance {
+				misses = append(misses, fmt.Sprintf("injected %+.0f ms: measured %+.1f ms, want %+.0f ± %.0f", want, got, want, injectTolerance))
+			}
+		}
+		return misses
+	})
 }
 
 // cycledBeeps is the pattern's sound (a 40 ms 1 kHz cosine beep per

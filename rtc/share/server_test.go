@@ -401,8 +401,12 @@ func TestLANAddress(t *testing.T) {
 	}
 }
 
-// decodeQR reads a QR code image as a phone camera app would and returns
-// its text and error-correction level.
+// decodeQR reads a QR code image and returns its text and
+// error-correction level. It first finds the code by its finder patterns,
+// as a camera app does; where gozxing's detector misses, it reads the
+// image as the pure, upright code it is. That detector misses about 1 % of
+// valid codes: 14 of 2000 random page URLs at 256 px, every one of which
+// zbarimg reads (a CI run failed on one).
 func decodeQR(t testing.TB, img image.Image) (text, level string) {
 	t.Helper()
 	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
@@ -411,7 +415,12 @@ func decodeQR(t testing.TB, img image.Image) (text, level string) {
 	}
 	res, err := zxqr.NewQRCodeReader().Decode(bmp, nil)
 	if err != nil {
-		t.Fatalf("decode QR: %v", err)
+		pure := map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_PURE_BARCODE: true}
+		var perr error
+		if res, perr = zxqr.NewQRCodeReader().Decode(bmp, pure); perr != nil {
+			t.Fatalf("decode QR: %v; as a pure code: %v", err, perr)
+		}
+		t.Logf("decode QR: the finder-pattern detector missed (%v); read as a pure code", err)
 	}
 	ec, _ := res.GetResultMetadata()[gozxing.ResultMetadataType_ERROR_CORRECTION_LEVEL].(string)
 	return res.GetText(), ec
