@@ -275,26 +275,15 @@ func BenchmarkBoundaries(b *testing.B) {
 				jobs <- job{i%2 == 1, c}
 			}
 		}()
-		// The page's stats every 5 s: decoding must go on all along.
+		// The page's stats every second: decoding must go on all along,
+		// and each freeze is put beside what the sender did then.
 		stats0, err := rtctest.ReadStats(bctx)
 		if err != nil {
 			b.Fatal(err)
 		}
-		statsDone := make(chan []rtctest.PageStats, 1)
+		statsDone := make(chan []pageSample, 1)
 		statsCtx, stopStats := context.WithCancel(context.Background())
-		go func() {
-			var all []rtctest.PageStats
-			for start, i := time.Now(), 1; statsCtx.Err() == nil; i++ {
-				time.Sleep(time.Until(start.Add(time.Duration(i) * 5 * time.Second)))
-				st, err := rtctest.ReadStats(bctx)
-				if err != nil {
-					b.Errorf("page stats: %v", err)
-					break
-				}
-				all = append(all, st)
-			}
-			statsDone <- all
-		}()
+		go func() { statsDone <- watchPage(statsCtx, bctx, b) }()
 		late0 := rtctest.SenderLate(r.loop, r.sess)()
 		ls0, ss0 := r.loop.Stats(), r.sess.Stats()
 		p := dialLive(b, r)
@@ -317,10 +306,10 @@ func BenchmarkBoundaries(b *testing.B) {
 		time.Sleep(time.Second)
 		stopStats()
 		samples := <-statsDone
-		stats1 := samples[len(samples)-1]
-		stalls := 0
-		for i := 1; i < len(samples); i++ {
-			if samples[i].FramesDecoded <= samples[i-1].FramesDecoded {
+		stats1 := samples[len(samples)-1].st
+		stalls := 0 // five-second windows without a frame decoded
+		for i := 5; i < len(samples); i += 5 {
+			if samples[i].st.FramesDecoded <= samples[i-5].st.FramesDecoded {
 				stalls++
 			}
 		}
@@ -351,8 +340,10 @@ func BenchmarkBoundaries(b *testing.B) {
 		b.ReportMetric(float64(over), "flashes-over-3ms")
 		b.Logf("%d entries done, %d underruns, %d flashes checked (max |beep−flash| %v, %d over 3 ms), %d discontinuities, freezes %d→%d, sender late %d, frames decoded %d→%d (%d five-second windows without progress of %d), %d dropped, %d packets lost",
 			done, underruns, len(gaps), worst, over, disc, stats0.FreezeCount, stats1.FreezeCount,
-			rtctest.SenderLate(r.loop, r.sess)()-late0, stats0.FramesDecoded, stats1.FramesDecoded, stalls, len(samples)-1,
+			rtctest.SenderLate(r.loop, r.sess)()-late0, stats0.FramesDecoded, stats1.FramesDecoded, stalls, len(samples)/5,
 			stats1.FramesDropped, stats1.PacketsLost)
+		logSenderGaps(b, video, samples, 100*time.Millisecond)
+		b.Logf("%d of the freezes beside a gap of 150 ms or more in the frames written; %s", explainFreezes(b, samples, video), describeSteal(samples))
 		ls1, ss1 := r.loop.Stats(), r.sess.Stats()
 		b.Logf("sender late, by kind: loop skipped %d frames and was late with %d audio chunks; the session skipped %d frames, wrote %d frames and %d chunks late, dropped %d; keyframes %d; send error p99 video %v, audio %v",
 			ls1.SkippedVideo-ls0.SkippedVideo, ls1.LateAudio-ls0.LateAudio, ss1.VideoSkipped-ss0.VideoSkipped,

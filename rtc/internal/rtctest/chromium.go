@@ -56,6 +56,8 @@ type PageStats struct {
 	FramesDropped        int     `json:"framesDropped"`
 	TotalSamplesReceived int     `json:"totalSamplesReceived"`
 	ConcealedSamples     int     `json:"concealedSamples"`
+	// Updated is when the page read these (Unix ms).
+	Updated int64 `json:"updated"`
 }
 
 func ReadStats(ctx context.Context) (PageStats, error) {
