@@ -236,6 +236,8 @@ func BenchmarkLivePrerollToAir(b *testing.B) {
 // Y4M+WAV and sent live, back to back into a 640x360 stream that headless
 // Chromium watches; it counts timestamp discontinuities in what was sent,
 // the browser's freezes, and each first flash's distance from its beep.
+// The producer is a process of its own, as a real one is: its clips,
+// hundreds of MB a minute, are not this process's garbage to collect.
 // About 5 minutes.
 // Run: go test -run XXX -bench Boundaries -benchtime 1x -timeout 30m ./rtc/share/
 func BenchmarkBoundaries(b *testing.B) {
@@ -256,25 +258,6 @@ func BenchmarkBoundaries(b *testing.B) {
 			b.Fatal(err)
 		}
 		rtctest.WaitPageConnected(bctx, b, 10*time.Second)
-		rng := rand.New(rand.NewPCG(1, 2))
-		type job struct {
-			live bool
-			c    clip
-		}
-		jobs := make(chan job, 2) // prepared ahead, so the producer keeps up
-		go func() {
-			defer close(jobs)
-			for i := range n {
-				rate := []engine.Rate{engine.Rate25, engine.Rate30}[rng.IntN(2)]
-				ar := []int{16000, 24000, 48000}[rng.IntN(3)]
-				d := 300*time.Millisecond + time.Duration(rng.Int64N(int64(4700*time.Millisecond)))
-				c := newClip(w, h, rate, ar, d)
-				if i%2 == 1 {
-					c = c.withBGR()
-				}
-				jobs <- job{i%2 == 1, c}
-			}
-		}()
 		// The page's stats every second: decoding must go on all along,
 		// and each freeze is put beside what the sender did then.
 		stats0, err := rtctest.ReadStats(bctx)
@@ -286,20 +269,7 @@ func BenchmarkBoundaries(b *testing.B) {
 		go func() { statsDone <- watchPage(statsCtx, bctx, b) }()
 		late0 := rtctest.SenderLate(r.loop, r.sess)()
 		ls0, ss0 := r.loop.Stats(), r.sess.Stats()
-		p := dialLive(b, r)
-		for j := range jobs {
-			if j.live {
-				if err := p.push(j.c, "live", nil, nil); err != nil {
-					b.Fatal(err)
-				}
-				continue
-			}
-			body, ct := multipartBody(j.c.y4m(), j.c.wav(), false)
-			var e entryJSON
-			if resp := r.do(b, "POST", "segments", ct, body, &e); resp.StatusCode != 201 {
-				b.Fatalf("POST: %d", resp.StatusCode)
-			}
-		}
+		runProducer(b, r.url, n)
 		es := r.loop.Entries()
 		last := es[len(es)-1].ID
 		r.waitEntry(b, last, "done", func(e engine.Entry) bool { return e.State >= engine.EntryDone })
@@ -349,6 +319,74 @@ func BenchmarkBoundaries(b *testing.B) {
 			ls1.SkippedVideo-ls0.SkippedVideo, ls1.LateAudio-ls0.LateAudio, ss1.VideoSkipped-ss0.VideoSkipped,
 			ss1.LateVideo-ss0.LateVideo, ss1.LateAudio-ss0.LateAudio, ss1.Dropped-ss0.Dropped, ss1.Keyframes-ss0.Keyframes,
 			ss1.VideoSendErr.P99, ss1.AudioSendErr.P99)
+	}
+}
+
+// producerEnv gives BenchmarkBoundaryProducer, in its own process, the
+// control API to push to and how many segments.
+const producerEnv = "SEGCAST_BOUNDARY_PRODUCER"
+
+// runProducer runs BenchmarkBoundaryProducer in a process of its own (this
+// test binary again), pushing n segments to the control API at url, and
+// waits for it.
+func runProducer(b *testing.B, url string, n int) {
+	cmd := exec.Command(os.Args[0], "-test.run", "^$", "-test.bench", "^BenchmarkBoundaryProducer$", "-test.benchtime", "1x")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d %s", producerEnv, n, url))
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("producer process: %v", err)
+	}
+}
+
+// BenchmarkBoundaryProducer is BenchmarkBoundaries' producer, which that
+// benchmark runs in a process of its own: segments of random lengths
+// (0.3–5 s; 25 and 30 fps; 16, 24 and 48 kHz sound), alternately POSTed as
+// Y4M+WAV and sent live, back to back.
+func BenchmarkBoundaryProducer(b *testing.B) {
+	var n int
+	var url string
+	if _, err := fmt.Sscanf(os.Getenv(producerEnv), "%d %s", &n, &url); err != nil {
+		b.Skipf("run by BenchmarkBoundaries as its producer process (%s: %v)", producerEnv, err)
+	}
+	r := &ctlRig{url: url}
+	w, h := rtctest.BrowserW, rtctest.BrowserH
+	for b.Loop() {
+		rng := rand.New(rand.NewPCG(1, 2))
+		type job struct {
+			live bool
+			c    clip
+		}
+		jobs := make(chan job, 2) // prepared ahead, so the producer keeps up
+		go func() {
+			defer close(jobs)
+			for i := range n {
+				rate := []engine.Rate{engine.Rate25, engine.Rate30}[rng.IntN(2)]
+				ar := []int{16000, 24000, 48000}[rng.IntN(3)]
+				d := 300*time.Millisecond + time.Duration(rng.Int64N(int64(4700*time.Millisecond)))
+				c := newClip(w, h, rate, ar, d)
+				if i%2 == 1 {
+					c = c.withBGR()
+				}
+				jobs <- job{i%2 == 1, c}
+			}
+		}()
+		p := dialLive(b, r)
+		for j := range jobs {
+			if j.live {
+				if err := p.push(j.c, "live", nil, nil); err != nil {
+					b.Fatal(err)
+				}
+				continue
+			}
+			body, ct := multipartBody(j.c.y4m(), j.c.wav(), false)
+			var e entryJSON
+			if resp := r.do(b, "POST", "segments", ct, body, &e); resp.StatusCode != 201 {
+				b.Fatalf("POST: %d", resp.StatusCode)
+			}
+		}
+		// Exit once the last live segment has played: a socket closed
+		// with events unread could be reset under it.
+		p.find(n/2-1, is("ended", nil))
 	}
 }
 
