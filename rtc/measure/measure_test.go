@@ -46,8 +46,8 @@ func measureRun(t *testing.T, offset time.Duration) (avsync.Report, string) {
 }
 
 // measureSegment is measureRun on a given 640×360 30 fps segment, with
-// the page's lip-sync trim on or off.
-func measureSegment(t *testing.T, offset time.Duration, seg *engine.Segment, lipSync bool, measureFor time.Duration) (avsync.Report, string) {
+// the page's lip-sync trim on or off, measuring for length.
+func measureSegment(t *testing.T, offset time.Duration, seg *engine.Segment, lipSync bool, length time.Duration) (avsync.Report, string) {
 	t.Helper()
 	rtctest.RequireNetns(t)
 	if _, err := os.Stat(chromium.DefaultPath); err != nil {
@@ -66,7 +66,7 @@ func measureSegment(t *testing.T, offset time.Duration, seg *engine.Segment, lip
 	defer cancel()
 	r, err := Run(ctx, loop, Options{
 		Config:   rtc.Config{Width: rtctest.BrowserW, Height: rtctest.BrowserH, Rate: engine.Rate30, Clock: clock},
-		Duration: measureFor, Settle: measureSettle, OutDir: dir, NoLipSync: !lipSync,
+		Duration: length, Settle: measureSettle, OutDir: dir, NoLipSync: !lipSync,
 		Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
@@ -78,8 +78,8 @@ func measureSegment(t *testing.T, offset time.Duration, seg *engine.Segment, lip
 			float64(m.OffsetMS), float64(m.TimelineMS), float64(m.TrimAudioMS), float64(m.TrimVideoMS),
 			float64(m.LatencyMS), float64(m.JitterBufferMS))
 	}
-	if r.Offset.Samples < int(measureFor/time.Second)/2 {
-		t.Fatalf("injected %v: only %d rows in %v of measuring; log:\n%s", offset, r.Offset.Samples, measureFor, logs)
+	if r.Offset.Samples < int(length/time.Second)/2 {
+		t.Fatalf("injected %v: only %d rows in %v of measuring; log:\n%s", offset, r.Offset.Samples, length, logs)
 	}
 	return r, dir
 }

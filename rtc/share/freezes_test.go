@@ -111,7 +111,7 @@ func describeSteal(samples []pageSample) string {
 	return fmt.Sprintf("host steal mean %.1f %%, worst second %.1f %%", sum/float64(max(len(samples), 1)), top)
 }
 
-// logSenderGaps logs every gap of least or more between video frames
+// logSenderGaps logs every gap of least or longer between video frames
 // written, with the host's steal in the second it ended in.
 func logSenderGaps(b testing.TB, video []rtc.SentItem, samples []pageSample, least time.Duration) {
 	for j := 1; j < len(video); j++ {
